@@ -1,0 +1,8 @@
+import { createRosterSchema } from './0001-create-roster-schema';
+import type { Migration } from './types';
+
+/**
+ * Every migration, in order. An explicit list rather than a glob so the bundled `migrate` function
+ * carries them all; a new migration is appended here.
+ */
+export const migrations: Migration[] = [createRosterSchema];

@@ -1,0 +1,54 @@
+import { ConnectionError, TimeoutError, UniqueConstraintError } from 'sequelize';
+import { ConflictError, HttpError, ServiceUnavailableError } from '../errors';
+
+/** SQLSTATEs that mean "the database cannot serve now", not "this request is wrong". */
+const UNAVAILABLE_SQLSTATES = new Set([
+  '57P01', // admin_shutdown: terminating connection due to administrator command
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now: the server is starting up or shutting down
+  '53300', // too_many_connections
+  '57014', // query_canceled: statement_timeout
+  '55P03', // lock_not_available: lock_timeout
+]);
+
+const CONNECTION_ERROR_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH']);
+
+function sqlState(error: unknown): string | undefined {
+  const parent = (error as { parent?: { code?: unknown } }).parent ?? error;
+  const code = (parent as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+const UNAVAILABLE_MESSAGE =
+  /Connection terminated|connection is closed|Client has encountered a connection error|timeout exceeded when trying to connect/i;
+
+/** True when `error` says the database is out of reach or refusing work, whatever the request was. */
+export function isUnavailable(error: unknown): boolean {
+  // ConnectionAcquireTimeoutError and the refused / timed-out connects all extend ConnectionError.
+  if (error instanceof ConnectionError || error instanceof TimeoutError) return true;
+  const code = sqlState(error);
+  if (code && (UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08') || CONNECTION_ERROR_CODES.has(code))) return true;
+  const cause = (error as { parent?: unknown }).parent ?? error;
+  return cause instanceof Error && UNAVAILABLE_MESSAGE.test(cause.message);
+}
+
+/** Field of the request that each unique index guards, for a 409 that names it. */
+const UNIQUE_FIELDS: Record<string, string> = {
+  users_email_live_key: 'email',
+  users_user_name_live_key: 'userName',
+  users_sourced_id_key: 'sourcedId',
+  schools_code_live_key: 'code',
+  schools_sourced_id_key: 'sourcedId',
+};
+
+/** Maps a database error to the caller's error, once, for every service. */
+export function toHttpError(error: unknown, entity: string): unknown {
+  if (error instanceof HttpError) return error;
+  if (error instanceof UniqueConstraintError) {
+    const constraint = (error.parent as { constraint?: string } | undefined)?.constraint ?? '';
+    const field = UNIQUE_FIELDS[constraint] ?? 'a unique field';
+    return new ConflictError(`A ${entity} with this ${field} already exists.`, { cause: error });
+  }
+  if (isUnavailable(error)) return new ServiceUnavailableError(1, { cause: error });
+  return error;
+}

@@ -1,0 +1,51 @@
+import type { Sequelize } from 'sequelize';
+import { SequelizeStorage, Umzug, type MigrationMeta } from 'umzug';
+import { migrations } from '../../migrations';
+
+/** Arbitrary, fixed key of the advisory lock that serialises concurrent migration runs. */
+const MIGRATION_LOCK_KEY = 724_100_001;
+
+function createMigrator(sequelize: Sequelize) {
+  return new Umzug({
+    migrations,
+    context: sequelize,
+    storage: new SequelizeStorage({ sequelize, tableName: 'SequelizeMeta' }),
+    logger: undefined,
+  });
+}
+
+/**
+ * Runs `work` while holding a session advisory lock on a connection of its own, so that two deploys
+ * (or a deploy and `npm run migrate`) never apply the same migration twice.
+ */
+async function withMigrationLock<T>(sequelize: Sequelize, work: () => Promise<T>): Promise<T> {
+  const connection = (await sequelize.connectionManager.getConnection({ type: 'write' })) as {
+    query(sql: string, values?: unknown[]): Promise<unknown>;
+  };
+  try {
+    await connection.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    try {
+      return await work();
+    } finally {
+      await connection.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    }
+  } finally {
+    sequelize.connectionManager.releaseConnection(connection as never);
+  }
+}
+
+/** Applies every pending migration; safe to run twice and beside a running service. */
+export async function migrateUp(sequelize: Sequelize): Promise<string[]> {
+  return withMigrationLock(sequelize, async () => {
+    const applied = await createMigrator(sequelize).up();
+    return applied.map((m: MigrationMeta) => m.name);
+  });
+}
+
+/** Reverts migrations down to (not including) `to`, or all of them when `to` is 0. */
+export async function migrateDown(sequelize: Sequelize, to: string | 0 = 0): Promise<string[]> {
+  return withMigrationLock(sequelize, async () => {
+    const reverted = await createMigrator(sequelize).down({ to });
+    return reverted.map((m: MigrationMeta) => m.name);
+  });
+}

@@ -1,0 +1,67 @@
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+/** Base of every error a caller may see; `expose` is false for anything the caller must not read. */
+export class HttpError extends Error {
+  readonly expose: boolean;
+  readonly headers: Record<string, string> = {};
+
+  constructor(
+    readonly statusCode: number,
+    readonly title: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+    this.expose = statusCode < 500 || statusCode === 503;
+  }
+}
+
+export class ValidationError extends HttpError {
+  constructor(
+    readonly errors: FieldError[],
+    message = 'The request is not valid.',
+  ) {
+    super(400, 'Bad Request', message);
+  }
+}
+
+export class BadRequestError extends HttpError {
+  constructor(message: string) {
+    super(400, 'Bad Request', message);
+  }
+}
+
+export class NotFoundError extends HttpError {
+  constructor(message: string) {
+    super(404, 'Not Found', message);
+  }
+}
+
+export class ConflictError extends HttpError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(409, 'Conflict', message, options);
+  }
+}
+
+export class PayloadTooLargeError extends HttpError {
+  constructor(limitBytes: number) {
+    super(413, 'Content Too Large', `The body must not exceed ${limitBytes} bytes.`);
+  }
+}
+
+export class UnsupportedMediaTypeError extends HttpError {
+  constructor(contentType: string) {
+    super(415, 'Unsupported Media Type', `Content-Type ${contentType} is not supported; send application/json.`);
+  }
+}
+
+export class ServiceUnavailableError extends HttpError {
+  constructor(retryAfterSeconds: number, options?: { cause?: unknown }) {
+    super(503, 'Service Unavailable', 'The database is unavailable; retry later.', options);
+    this.headers['Retry-After'] = String(retryAfterSeconds);
+  }
+}

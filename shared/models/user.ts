@@ -1,0 +1,42 @@
+import {
+  DataTypes,
+  Model,
+  type CreationOptional,
+  type InferAttributes,
+  type InferCreationAttributes,
+  type NonAttribute,
+  type Sequelize,
+} from 'sequelize';
+import type { School } from './school';
+import type { UserSchool } from './user-school';
+
+export class User extends Model<InferAttributes<User>, InferCreationAttributes<User>> {
+  declare userId: CreationOptional<string>;
+  declare firstName: string;
+  declare lastName: CreationOptional<string | null>;
+  declare email: CreationOptional<string | null>;
+  declare userName: CreationOptional<string | null>;
+  declare sourcedId: CreationOptional<string | null>;
+  declare createdAt: CreationOptional<Date>;
+  declare updatedAt: CreationOptional<Date>;
+  declare deletedAt: CreationOptional<Date | null>;
+
+  declare userSchools?: NonAttribute<Array<School & { UserSchool?: UserSchool }>>;
+
+  static initModel(sequelize: Sequelize): typeof User {
+    return User.init(
+      {
+        userId: { type: DataTypes.UUID, primaryKey: true, defaultValue: DataTypes.UUIDV4 },
+        firstName: { type: DataTypes.STRING(100), allowNull: false },
+        lastName: { type: DataTypes.STRING(100), allowNull: true },
+        email: { type: DataTypes.STRING(255), allowNull: true },
+        userName: { type: DataTypes.STRING(255), allowNull: true },
+        sourcedId: { type: DataTypes.STRING(255), allowNull: true },
+        createdAt: DataTypes.DATE,
+        updatedAt: DataTypes.DATE,
+        deletedAt: DataTypes.DATE,
+      },
+      { sequelize, tableName: 'users', modelName: 'User', paranoid: true },
+    );
+  }
+}

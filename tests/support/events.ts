@@ -1,0 +1,111 @@
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+
+/**
+ * A real API Gateway HTTP API (payload 2.0) event, as AWS documents it, with the parts a test varies
+ * left to `httpEvent`.
+ */
+const BASE_EVENT: APIGatewayProxyEventV2 = {
+  version: '2.0',
+  routeKey: '$default',
+  rawPath: '/',
+  rawQueryString: '',
+  headers: {
+    accept: 'application/json',
+    'content-length': '0',
+    host: 'abc123.execute-api.eu-west-1.amazonaws.com',
+    'user-agent': 'curl/8.5.0',
+    'x-amzn-trace-id': 'Root=1-65f0c0de-0123456789abcdef01234567',
+    'x-forwarded-for': '203.0.113.7',
+    'x-forwarded-port': '443',
+    'x-forwarded-proto': 'https',
+  },
+  requestContext: {
+    accountId: '123456789012',
+    apiId: 'abc123',
+    domainName: 'abc123.execute-api.eu-west-1.amazonaws.com',
+    domainPrefix: 'abc123',
+    http: { method: 'GET', path: '/', protocol: 'HTTP/1.1', sourceIp: '203.0.113.7', userAgent: 'curl/8.5.0' },
+    requestId: 'JKJaXmPLvHcESHA=',
+    routeKey: '$default',
+    stage: '$default',
+    time: '12/Mar/2026:19:03:58 +0000',
+    timeEpoch: 1773342238000,
+  },
+  isBase64Encoded: false,
+};
+
+export interface HttpEventInput {
+  /** The route as declared, e.g. "GET /users/{userId}". */
+  route: string;
+  pathParameters?: Record<string, string>;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  /** An object is sent as JSON; a string is sent as it is. */
+  body?: unknown;
+}
+
+export function httpEvent(input: HttpEventInput): APIGatewayProxyEventV2 {
+  const [method, template] = input.route.split(' ');
+  const path = template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(input.pathParameters?.[name] ?? ''));
+  const event = structuredClone(BASE_EVENT);
+  const body = input.body === undefined ? undefined : typeof input.body === 'string' ? input.body : JSON.stringify(input.body);
+  const rawQueryString = new URLSearchParams(input.query).toString();
+  event.routeKey = input.route;
+  event.rawPath = path;
+  event.rawQueryString = rawQueryString;
+  event.requestContext.routeKey = input.route;
+  event.requestContext.http.method = method;
+  event.requestContext.http.path = path;
+  event.requestContext.requestId = randomUUID();
+  event.headers = {
+    ...event.headers,
+    ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }),
+    ...Object.fromEntries(Object.entries(input.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+  };
+  if (input.pathParameters) event.pathParameters = input.pathParameters;
+  if (input.query) event.queryStringParameters = input.query;
+  if (body !== undefined) event.body = body;
+  return event;
+}
+
+/** A Lambda context as the runtime passes it, with `getRemainingTimeInMillis` counting down from `timeoutMs`. */
+export function lambdaContext(functionName = 'school-roster-test', timeoutMs = 10_000): Context {
+  const deadline = Date.now() + timeoutMs;
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:eu-west-1:123456789012:function:${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: '2026/11/27/[$LATEST]0123456789abcdef',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+export interface HttpReply {
+  status: number;
+  headers: Record<string, string>;
+  body: any;
+}
+
+type Invocable = (event: any, context: Context) => Promise<unknown>;
+
+/** Invokes a handler with an event built from `input` and returns the reply with its body parsed. */
+export async function invoke(handler: Invocable, input: HttpEventInput): Promise<HttpReply> {
+  const result = (await handler(httpEvent(input), lambdaContext())) as {
+    statusCode: number;
+    headers?: Record<string, string>;
+    body?: string;
+  };
+  return {
+    status: result.statusCode,
+    headers: (result.headers ?? {}) as Record<string, string>,
+    body: result.body ? JSON.parse(result.body) : undefined,
+  };
+}

@@ -1,0 +1,29 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, startLocalPostgres, type LocalPostgres } from '../../scripts/local-postgres';
+import { prepareTestDatabases } from './databases';
+
+declare global {
+  var __testPostgres: LocalPostgres | undefined;
+}
+
+/**
+ * Starts a throwaway PostgreSQL 17 (or uses the server of DATABASE_URL) and prepares one migrated
+ * database per Jest worker. Workers inherit TEST_SERVER_URL through the environment.
+ */
+export default async function globalSetup(): Promise<void> {
+  let serverUrl = process.env.DATABASE_URL;
+  if (!serverUrl) {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'roster-test-pg-'));
+    globalThis.__testPostgres = await startLocalPostgres({
+      dataDir,
+      port: await freePort(),
+      persistent: false,
+      postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=300'],
+    });
+    serverUrl = globalThis.__testPostgres.serverUrl;
+  }
+  process.env.TEST_SERVER_URL = serverUrl;
+  await prepareTestDatabases(serverUrl);
+}

@@ -1,0 +1,4 @@
+/** Stops the throwaway server started by global-setup (a DATABASE_URL server is left running). */
+export default async function globalTeardown(): Promise<void> {
+  await globalThis.__testPostgres?.stop();
+}

@@ -1,0 +1,7 @@
+import { withDatabase } from '../../scripts/database-url';
+import { workerDatabase } from './databases';
+
+// Runs before each test file, before its imports: the service's config reads DATABASE_URL at load.
+const serverUrl = process.env.TEST_SERVER_URL;
+if (!serverUrl) throw new Error('TEST_SERVER_URL is not set: run the tests through jest (npm test)');
+process.env.DATABASE_URL = withDatabase(serverUrl, workerDatabase(process.env.JEST_WORKER_ID ?? '1'));
