@@ -1,0 +1,67 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import pg from 'pg';
+import { withDatabase } from './database-url';
+import { startLocalPostgres, type LocalPostgres } from './local-postgres';
+
+/**
+ * `npm start`: an embedded PostgreSQL under .data/ (unless DATABASE_URL names a database), the
+ * migrations, then the API through serverless-offline. Ctrl-C stops both.
+ */
+const DATA_DIR = path.resolve('.data/postgres');
+const LOCAL_DATABASE = 'roster';
+
+async function ensureDatabase(serverUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rowCount) await client.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await client.end();
+  }
+}
+
+async function main(): Promise<void> {
+  let embedded: LocalPostgres | undefined;
+  if (!process.env.DATABASE_URL) {
+    const port = Number(process.env.LOCAL_PG_PORT ?? 54329);
+    embedded = await startLocalPostgres({ dataDir: DATA_DIR, port, persistent: true });
+    await ensureDatabase(embedded.serverUrl, LOCAL_DATABASE);
+    process.env.DATABASE_URL = withDatabase(embedded.serverUrl, LOCAL_DATABASE);
+  }
+  // Imported only now: the service's config reads DATABASE_URL when it loads.
+  const { migrateUp } = await import('../shared/db/migrator');
+  const { getSequelize } = await import('../shared/db/sequelize');
+  const applied = await migrateUp(getSequelize());
+  await getSequelize().close();
+
+  const port = process.env.PORT ?? '3000';
+  console.log(`Migrations applied: ${applied.length ? applied.join(', ') : 'none pending'}`);
+  console.log(`DATABASE_URL=${process.env.DATABASE_URL}`);
+  console.log(`Starting the API on http://localhost:${port} ...`);
+
+  const offline = spawn('npx', ['serverless', 'offline', 'start'], {
+    stdio: 'inherit',
+    env: { ...process.env, PORT: port, AWS_EC2_METADATA_DISABLED: 'true', SLS_TELEMETRY_DISABLED: '1' },
+  });
+
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    if (offline.exitCode === null) offline.kill('SIGINT');
+    await new Promise((resolve) => (offline.exitCode === null ? offline.once('exit', resolve) : resolve(null)));
+    // Postgres may have had the terminal's SIGINT already and be shutting down on its own.
+    await embedded?.stop().catch(() => {});
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+  offline.on('exit', (code) => void stop(code ?? 0));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
