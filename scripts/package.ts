@@ -6,7 +6,7 @@ import path from 'node:path';
  * `serverless package` offline (no AWS account: the metadata lookup is disabled), then one line per
  * function zip with its size. Extra arguments go to serverless, e.g. `npm run package -- --stage prod`.
  */
-const result = spawnSync('npx', ['serverless', 'package', ...process.argv.slice(2)], {
+const result = spawnSync(process.execPath, [require.resolve('osls/bin/serverless.js'), 'package', ...process.argv.slice(2)], {
   stdio: 'inherit',
   env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true', SLS_TELEMETRY_DISABLED: '1' },
   // osls can hang after printing a build error; nothing legitimate takes this long.

@@ -10,6 +10,7 @@ import { startLocalPostgres, type LocalPostgres } from './local-postgres';
  */
 const DATA_DIR = path.resolve('.data/postgres');
 const LOCAL_DATABASE = 'roster';
+const SERVERLESS_BIN = require.resolve('osls/bin/serverless.js');
 
 async function ensureDatabase(serverUrl: string, name: string): Promise<void> {
   const client = new pg.Client({ connectionString: serverUrl });
@@ -41,7 +42,8 @@ async function main(): Promise<void> {
   console.log(`DATABASE_URL=${process.env.DATABASE_URL}`);
   console.log(`Starting the API on http://localhost:${port} ...`);
 
-  const offline = spawn('npx', ['serverless', 'offline', 'start'], {
+  // Node runs the CLI directly (no npx / shell in between) so that signals reach it.
+  const offline = spawn(process.execPath, [SERVERLESS_BIN, 'offline', 'start'], {
     stdio: 'inherit',
     env: { ...process.env, PORT: port, AWS_EC2_METADATA_DISABLED: 'true', SLS_TELEMETRY_DISABLED: '1' },
   });
