@@ -58,12 +58,13 @@ describe('walking a large school while members are added', () => {
 
     const walked: Array<{ userId: string; lastName: string | null; firstName: string }> = [];
     const added: string[] = [];
-    let cursor: string | null = null;
+    let cursor: string | undefined;
     let pages = 0;
     do {
+      const query: Record<string, string> = cursor ? { limit: '97', cursor } : { limit: '97' };
       // Each page is fetched while two new members join: one sorting before the walk's position, one after.
       const [page] = await Promise.all([
-        invoke(list, { route: 'GET /schools/{schoolId}/users', pathParameters: { schoolId: school.schoolId }, query: { limit: '97', ...(cursor ? { cursor } : {}) } }),
+        invoke(list, { route: 'GET /schools/{schoolId}/users', pathParameters: { schoolId: school.schoolId }, query }),
         ...['A-early', 'Z-late'].map(async (lastName) => {
           const user = await apiUser({ firstName: `New${pages}`, lastName });
           added.push(user.userId);
@@ -72,7 +73,7 @@ describe('walking a large school while members are added', () => {
       ]);
       expect(page.status).toBe(200);
       walked.push(...page.body.items);
-      cursor = page.body.nextCursor;
+      cursor = page.body.nextCursor ?? undefined;
       pages++;
     } while (cursor);
 
