@@ -63,7 +63,10 @@ const deepUserCursor = (offset: number) =>
   });
 
 const describePlan = (plan: PlanNode[]) => plan.map((n) => `${n['Node Type']}${n['Index Name'] ? ` on ${n['Index Name']}` : ''}`);
-const node = (type: string, index?: string) => expect.objectContaining({ 'Node Type': type, ...(index ? { 'Index Name': index } : {}) });
+const node = (type: string | RegExp, index?: string) =>
+  expect.objectContaining({ 'Node Type': typeof type === 'string' ? type : expect.stringMatching(type), ...(index ? { 'Index Name': index } : {}) });
+/** A plain, index-only or bitmap scan of `index`: the planner picks among them by estimated rows. */
+const scanOf = (index: string) => node(/Index( Only)? Scan$/, index);
 const noSeqScan = (plans: PlanNode[][]) => expect(plans.flat().filter((n) => n['Node Type'] === 'Seq Scan')).toEqual([]);
 
 describe('list query plans on 40,000 users, 2,000 schools and a school of 30,000 members', () => {
@@ -90,9 +93,9 @@ describe('list query plans on 40,000 users, 2,000 schools and a school of 30,000
     const email = await plansFor('GET /users', undefined, { email: 'USER77@example.org' });
 
     expect(prefix[0]).toEqual(
-      expect.arrayContaining([node('BitmapOr'), node('Bitmap Index Scan', 'users_first_name_prefix_idx'), node('Bitmap Index Scan', 'users_last_name_prefix_idx'), node('Bitmap Index Scan', 'users_email_prefix_idx')]),
+      expect.arrayContaining([node('BitmapOr'), scanOf('users_first_name_prefix_idx'), scanOf('users_last_name_prefix_idx'), scanOf('users_email_prefix_idx')]),
     );
-    expect(describePlan(email[0]).some((n) => /^Index Scan on users_email_/.test(n))).toBe(true);
+    expect(describePlan(email[0]).some((n) => /Index( Only)? Scan on users_email_/.test(n))).toBe(true);
     noSeqScan([...prefix, ...email]);
   });
 
@@ -102,7 +105,7 @@ describe('list query plans on 40,000 users, 2,000 schools and a school of 30,000
     const byRole = await plansFor('GET /schools/{schoolId}/users', { schoolId: bigSchoolId }, { role: 'teacher' });
 
     for (const [exists, page] of [first, deep, byRole]) {
-      expect(describePlan(exists)).toContain('Index Scan on schools_pkey');
+      expect(exists).toEqual(expect.arrayContaining([scanOf('schools_pkey')]));
       // Either index on the pair serves the probe: the planner picks by size.
       expect(describePlan(page)).toEqual(['Limit', 'Nested Loop', 'Index Scan on users_list_order_idx', expect.stringMatching(/^Index (Only )?Scan on user_schools_(user_school_key|school_user_idx)$/)]);
     }
@@ -112,14 +115,14 @@ describe('list query plans on 40,000 users, 2,000 schools and a school of 30,000
   it('reads a small school through its memberships index', async () => {
     const plans = await plansFor('GET /schools/{schoolId}/users', { schoolId: smallSchoolId }, {});
 
-    expect(plans[1]).toEqual(expect.arrayContaining([node('Index Scan', 'user_schools_school_user_idx'), node('Index Scan', 'users_pkey')]));
+    expect(plans[1]).toEqual(expect.arrayContaining([scanOf('user_schools_school_user_idx'), scanOf('users_pkey')]));
     noSeqScan(plans);
   });
 
   it("reads a user's schools through the unique pair's index", async () => {
     const plans = await plansFor('GET /users/{userId}/schools', { userId: busyUserId }, {});
 
-    expect(plans[1]).toEqual(expect.arrayContaining([node('Index Scan', 'user_schools_user_school_key'), node('Index Scan', 'schools_pkey')]));
+    expect(plans[1]).toEqual(expect.arrayContaining([scanOf('user_schools_user_school_key'), scanOf('schools_pkey')]));
     noSeqScan(plans);
   });
 });
