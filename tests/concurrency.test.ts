@@ -83,3 +83,53 @@ describe('walking a large school while members are added', () => {
     expect(pages).toBeGreaterThanOrEqual(31);
   });
 });
+
+describe('a link racing a soft delete', () => {
+  it('answers 404 and stores no link when the user is soft-deleted while the PUT waits', async () => {
+    const user = await apiUser({ firstName: 'Ada' });
+    const school = await apiSchool({ name: 'Analytical Academy' });
+
+    const reply = await withClient(async (deleter) => {
+      await deleter.query('BEGIN');
+      await deleter.query(`UPDATE users SET "deletedAt" = now() WHERE "userId" = $1`, [user.userId]);
+      const pending = put(school.schoolId, user.userId);
+      // The PUT must be waiting on the user's row lock before the delete commits.
+      await waitForLockWait();
+      await deleter.query('COMMIT');
+      return pending;
+    });
+
+    expect(reply.status).toBe(404);
+    expect(reply.body.detail).toBe(`No user ${user.userId}.`);
+    expect(await linkRows()).toEqual([]);
+  });
+
+  it('links when a soft delete that the PUT waited for rolls back', async () => {
+    const user = await apiUser({ firstName: 'Ada' });
+    const school = await apiSchool({ name: 'Analytical Academy' });
+
+    const reply = await withClient(async (deleter) => {
+      await deleter.query('BEGIN');
+      await deleter.query(`UPDATE schools SET "deletedAt" = now() WHERE "schoolId" = $1`, [school.schoolId]);
+      const pending = put(school.schoolId, user.userId);
+      await waitForLockWait();
+      await deleter.query('ROLLBACK');
+      return pending;
+    });
+
+    expect(reply.status).toBe(201);
+    expect(await linkRows()).toHaveLength(1);
+  });
+});
+
+async function waitForLockWait() {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const waiting = await withClient(
+      async (c) =>
+        (await c.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).rows[0].n,
+    );
+    if (waiting > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('the PUT never waited for the lock');
+}
