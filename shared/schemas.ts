@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ROLES } from './roles';
+import { LINK_SOURCES, ROLES } from './roles';
 
 /**
  * Request and response shapes, declared once: the handlers validate with them, the OpenAPI document and
@@ -53,3 +53,108 @@ export const SchoolSchema = z.object({
   updatedAt: z.iso.datetime(),
 });
 export type SchoolDto = z.infer<typeof SchoolSchema>;
+
+export const MembershipSchema = z.object({
+  userId: z.uuid(),
+  schoolId: z.uuid(),
+  role: RoleSchema,
+  source: z.enum(LINK_SOURCES),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+export type MembershipDto = z.infer<typeof MembershipSchema>;
+
+/** What a list item of a membership route says about the link; `since` is its createdAt. */
+const MembershipSummary = z.object({ role: RoleSchema, since: z.iso.datetime() });
+
+export const MemberSchema = UserSchema.extend({ membership: MembershipSummary });
+export type MemberDto = z.infer<typeof MemberSchema>;
+
+export const SchoolOfUserSchema = SchoolSchema.extend({ membership: MembershipSummary });
+export type SchoolOfUserDto = z.infer<typeof SchoolOfUserSchema>;
+
+/** A page of a list (SPEC §4.2); `nextCursor` is null on the last page. */
+export const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+// PostgreSQL text cannot hold NUL: a NUL reaching a query would be a 500, so it is refused as a 400.
+const noNul = (value: string) => !value.includes('\u0000');
+const queryText = (max: number) => z.string().trim().min(1).max(max).refine(noNul, 'must not contain NUL characters');
+
+/**
+ * The sort position a cursor carries: the key of the last item of the previous page. Users sort by
+ * lastName (NULLs last), firstName, userId; schools by name, schoolId. Strict, so a cursor of the other
+ * kind is refused; a users cursor used on another users list only names a position in the same order.
+ */
+export const UserCursorKey = z.strictObject({
+  lastName: z.string().max(100).refine(noNul).nullable(),
+  firstName: z.string().max(100).refine(noNul),
+  userId: z.uuid(),
+});
+export type UserCursor = z.infer<typeof UserCursorKey>;
+
+export const SchoolCursorKey = z.strictObject({
+  name: z.string().max(255).refine(noNul),
+  schoolId: z.uuid(),
+});
+export type SchoolCursor = z.infer<typeof SchoolCursorKey>;
+
+const INVALID_CURSOR = 'is not a cursor this list issued';
+
+/** An opaque cursor: base64url of the key's JSON, checked against the key's schema. */
+const cursorOf = <T extends z.ZodType>(key: T) =>
+  z
+    .string()
+    .max(1024, INVALID_CURSOR)
+    .transform((raw, ctx): z.infer<T> => {
+      let decoded: unknown;
+      try {
+        decoded = /^[\w-]+$/.test(raw) ? JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) : undefined;
+      } catch {
+        decoded = undefined;
+      }
+      const parsed = key.safeParse(decoded);
+      if (!parsed.success) {
+        ctx.addIssue({ code: 'custom', message: INVALID_CURSOR });
+        return z.NEVER;
+      }
+      return parsed.data;
+    });
+
+export function encodeCursor(key: UserCursor | SchoolCursor): string {
+  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
+}
+
+const Limit = z
+  .string()
+  .regex(/^\d{1,3}$/, 'must be an integer from 1 to 200')
+  .transform(Number)
+  .pipe(z.number().int().min(1, 'must be an integer from 1 to 200').max(200, 'must be an integer from 1 to 200'))
+  .default(50);
+
+/** GET /users: `email` is a case-insensitive exact match, `q` a case-insensitive prefix of a name or email. */
+export const UserListQuery = z.strictObject({
+  limit: Limit,
+  cursor: cursorOf(UserCursorKey).optional(),
+  email: queryText(255).optional(),
+  q: queryText(255).optional(),
+});
+export type UserListInput = z.infer<typeof UserListQuery>;
+
+/** GET /schools/{schoolId}/users. */
+export const MemberListQuery = z.strictObject({
+  limit: Limit,
+  cursor: cursorOf(UserCursorKey).optional(),
+  role: RoleSchema.optional(),
+});
+export type MemberListInput = z.infer<typeof MemberListQuery>;
+
+/** GET /schools and GET /users/{userId}/schools. */
+export const SchoolListQuery = z.strictObject({
+  limit: Limit,
+  cursor: cursorOf(SchoolCursorKey).optional(),
+});
+export type SchoolListInput = z.infer<typeof SchoolListQuery>;
