@@ -1,11 +1,11 @@
-import './support/wide-pool';
-import { handler as createUser } from '../functions/create-user';
-import { handler as link } from '../functions/link';
-import { handler as list } from '../functions/list';
-import { closeConnections } from '../shared/db/sequelize';
-import { resetDatabase, withClient } from './support/db';
-import { invoke } from './support/events';
-import { apiSchool, apiUser, linkRows } from './support/fixtures';
+import '../support/wide-pool';
+import { handler as createUser } from '../../functions/create-user';
+import { handler as link } from '../../functions/link';
+import { handler as list } from '../../functions/list';
+import { closeConnections } from '../../shared/db/sequelize';
+import { resetDatabase, withClient } from '../support/db';
+import { invoke } from '../support/events';
+import { apiSchool, apiUser, linkRows } from '../support/fixtures';
 
 const put = (schoolId: string, userId: string, role?: string) =>
   invoke(link, { route: 'PUT /schools/{schoolId}/users/{userId}', pathParameters: { schoolId, userId }, body: role ? { role } : undefined });

@@ -1,5 +1,5 @@
-import { migrateDown, migrateUp } from '../shared/db/migrator';
-import { openSequelize, recreateDatabase } from './support/databases';
+import { migrateDown, migrateUp } from '../../shared/db/migrator';
+import { openSequelize, recreateDatabase } from '../support/databases';
 
 const LIST_INDEXES = ['schools_list_order_idx', 'users_email_prefix_idx', 'users_first_name_prefix_idx', 'users_last_name_prefix_idx', 'users_list_order_idx'];
 

@@ -1,9 +1,9 @@
-import { handler as list } from '../functions/list';
-import { closeConnections } from '../shared/db/sequelize';
-import { encodeCursor } from '../shared/schemas';
-import { resetDatabase, withClient } from './support/db';
-import { invoke } from './support/events';
-import { recordQueries, type RecordedQuery } from './support/queries';
+import { handler as list } from '../../functions/list';
+import { closeConnections } from '../../shared/db/sequelize';
+import { encodeCursor } from '../../shared/schemas';
+import { resetDatabase, withClient } from '../support/db';
+import { invoke } from '../support/events';
+import { recordQueries, type RecordedQuery } from '../support/queries';
 
 interface PlanNode {
   'Node Type': string;
