@@ -3,6 +3,10 @@ export const READ_SCOPE = 'roster/read';
 export const WRITE_SCOPE = 'roster/write';
 export type Scope = typeof READ_SCOPE | typeof WRITE_SCOPE;
 
+/** Issuer and audience of the development tokens that scripts/dev-auth.ts mints for the local API. */
+export const LOCAL_ISSUER = 'school-roster-local';
+export const LOCAL_AUDIENCE = 'school-roster';
+
 /**
  * What a token limited by a `schools` claim may reach on a route:
  * - `school`: the route acts on the school named by its `{schoolId}` path parameter, which must be one

@@ -3,12 +3,8 @@ import { importJWK, jwtVerify, type JWTPayload } from 'jose';
 import { config } from '../config';
 import { ForbiddenError, UnauthorizedError } from '../errors';
 import { logger } from '../logger';
-import { ROUTE_ACCESS } from './access';
+import { LOCAL_AUDIENCE, LOCAL_ISSUER, ROUTE_ACCESS } from './access';
 import type { HttpEvent, HttpResult } from './types';
-
-/** Issuer and audience of the development tokens minted by scripts/dev-auth.ts. */
-export const LOCAL_ISSUER = 'school-roster-local';
-export const LOCAL_AUDIENCE = 'school-roster';
 
 export type Claims = Record<string, unknown>;
 
