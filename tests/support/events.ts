@@ -123,7 +123,7 @@ export interface HttpReply {
   body: any;
 }
 
-type Invocable = (event: any, context: Context) => Promise<unknown>;
+export type Invocable = (event: any, context: Context) => Promise<unknown>;
 
 /** Invokes a handler with an event built from `input` and returns the reply with its body parsed. */
 export async function invoke(handler: Invocable, input: HttpEventInput): Promise<HttpReply> {
