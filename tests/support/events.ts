@@ -74,7 +74,10 @@ function jwtAuthorizer(claims: Record<string, unknown>): APIGatewayEventRequestC
 
 export function httpEvent(input: HttpEventInput): APIGatewayProxyEventV2 {
   const [method, template] = input.route.split(' ');
-  const path = template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(input.pathParameters?.[name] ?? ''));
+  // A lone surrogate cannot travel in a URL: it is sent as U+FFFD, as a client's UTF-8 encoder would.
+  const path = template.replace(/\{(\w+)\}/g, (_, name: string) =>
+    encodeURIComponent(Buffer.from(input.pathParameters?.[name] ?? '', 'utf8').toString('utf8')),
+  );
   const event = structuredClone(BASE_EVENT);
   const body = input.body === undefined ? undefined : typeof input.body === 'string' ? input.body : JSON.stringify(input.body);
   const rawQueryString = new URLSearchParams(input.query).toString();
