@@ -34,6 +34,8 @@ export function problemErrorHandler(): MiddlewareObj<HttpEvent, HttpResult> {
       const mapped = toHttpError(request.error, 'record');
       if (!(mapped instanceof HttpError && mapped.expose)) {
         logger.error('request failed', { error: describe(request.error) });
+      } else if (mapped.statusCode === 503) {
+        logger.warn('database unavailable', { error: describe(request.error) });
       }
       request.response = problemResponse(mapped, request.context);
     },
