@@ -165,8 +165,9 @@ describe.each(ROUTE_CASES.map((routeCase) => [routeCase.route, routeCase] as con
           expect(reply.headers['Content-Type']).toBe('application/problem+json');
           expect(reply.body).toMatchObject({ type: 'about:blank', status: reply.status, title: expect.any(String), detail: expect.any(String) });
         }
-        if (reply.status === 201 && routeCase.route === 'POST /users') created.users.push(reply.body.userId);
-        if (reply.status === 201 && routeCase.route === 'POST /schools') created.schools.push(reply.body.schoolId);
+        if (reply.status === 201 && routeCase.creates) {
+          created[routeCase.creates === 'userId' ? 'users' : 'schools'].push(reply.body[routeCase.creates]);
+        }
       }),
       { seed: SEED, numRuns: RUNS },
     );

@@ -21,6 +21,8 @@ export interface RouteCase {
   success: number;
   /** Every status the route documents (SPEC §4, §4.1, §7) besides 503: anything else is a bug. */
   statuses: readonly number[];
+  /** The user or school a 201 adds, named by this key of the reply; no other user or school may change. */
+  creates?: 'userId' | 'schoolId';
 }
 
 /** Statuses every route may answer: bad input, no identity, no permission, body too large, not JSON. */
@@ -38,6 +40,7 @@ export const ROUTE_CASES: readonly RouteCase[] = [
     valid: () => ({ body: { firstName: 'Ada', lastName: 'Lovelace' } }),
     success: 201,
     statuses: [201, 409, ...COMMON],
+    creates: 'userId',
   },
   {
     route: 'POST /schools',
@@ -46,6 +49,7 @@ export const ROUTE_CASES: readonly RouteCase[] = [
     valid: () => ({ body: { name: 'Northside Primary' } }),
     success: 201,
     statuses: [201, 409, ...COMMON],
+    creates: 'schoolId',
   },
   {
     route: 'GET /users/{userId}',
