@@ -79,6 +79,20 @@ describe('the packaged HTTP API', () => {
     }
   });
 
+  it('leaves the migrate and sync functions off the HTTP API (only their IAM invokers reach them)', () => {
+    const integrated = JSON.stringify(ofType('AWS::ApiGatewayV2::Integration').map(([, integration]) => integration.Properties.IntegrationUri));
+    const permissions = JSON.stringify(
+      ofType('AWS::Lambda::Permission')
+        .filter(([, permission]) => permission.Properties.Principal === 'apigateway.amazonaws.com')
+        .map(([, permission]) => permission.Properties.FunctionName),
+    );
+
+    expect(resources.MigrateLambdaFunction).toBeDefined();
+    for (const logicalId of ['MigrateLambdaFunction', 'SyncLambdaFunction']) {
+      expect({ logicalId, onHttpApi: integrated.includes(logicalId) || permissions.includes(logicalId) }).toEqual({ logicalId, onHttpApi: false });
+    }
+  });
+
   it('verifies tokens of the configured issuer and audience, from the Authorization header', () => {
     expect(resources.HttpApiAuthorizerRoster.Properties).toEqual({
       ApiId: { Ref: 'HttpApi' },
