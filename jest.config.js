@@ -4,8 +4,8 @@ module.exports = {
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.(ts|js)$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }] },
-  // @middy/* ship ES modules only; Node 20's require(esm) does not reach Jest's own module loader.
-  transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
+  // @middy/* and jose ship ES modules only; Node 20's require(esm) does not reach Jest's own module loader.
+  transformIgnorePatterns: ['/node_modules/(?!(@middy/|jose/))'],
   globalSetup: '<rootDir>/tests/support/global-setup.ts',
   globalTeardown: '<rootDir>/tests/support/global-teardown.ts',
   setupFiles: ['<rootDir>/tests/support/worker-env.ts'],

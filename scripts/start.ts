@@ -1,12 +1,15 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import pg from 'pg';
+import { READ_SCOPE, WRITE_SCOPE } from '../shared/http/access';
 import { withDatabase } from './database-url';
+import { loadDevKey, mintDevToken } from './dev-auth';
 import { startLocalPostgres, type LocalPostgres } from './local-postgres';
 
 /**
  * `npm start`: an embedded PostgreSQL under .data/ (unless DATABASE_URL names a database), the
- * migrations, then the API through serverless-offline. Ctrl-C stops both.
+ * migrations, then the API through serverless-offline. Ctrl-C stops both. Authentication stays on:
+ * the functions verify bearer tokens against the development key, and a token with both scopes is printed.
  */
 const DATA_DIR = path.resolve('.data/postgres');
 const LOCAL_DATABASE = 'roster';
@@ -38,9 +41,14 @@ async function main(): Promise<void> {
   await getSequelize().close();
 
   const port = process.env.PORT ?? '3000';
+  // serverless-offline checks no token signature; the functions verify it with this public key.
+  process.env.AUTH_LOCAL_PUBLIC_JWK = JSON.stringify((await loadDevKey()).publicJwk);
+  const token = await mintDevToken({ scopes: [READ_SCOPE, WRITE_SCOPE] });
   console.log(`Migrations applied: ${applied.length ? applied.join(', ') : 'none pending'}`);
   console.log(`DATABASE_URL=${process.env.DATABASE_URL}`);
   console.log(`Starting the API on http://localhost:${port} ...`);
+  console.log(`Every request needs a bearer token; this one has both scopes for 12 hours (more: npm run token -- --help):`);
+  console.log(`Authorization: Bearer ${token}`);
 
   // Node runs the CLI directly (no npx / shell in between) so that signals reach it.
   const offline = spawn(process.execPath, [SERVERLESS_BIN, 'offline', 'start'], {

@@ -20,7 +20,17 @@ const EnvSchema = z.object({
   /** The function's own timeout, used as the pool's eviction interval in `per-invocation` mode. */
   FUNCTION_TIMEOUT_MS: z.coerce.number().int().positive().default(10000),
   DB_SSL: z.enum(['off', 'verify']).optional(),
+  /** Prints every SQL statement with its bound values: local debugging only, refused when deployed. */
   LOG_SQL: z.enum(['true', 'false']).default('false'),
+  /**
+   * The public JWK of the development signing key (scripts/dev-auth.ts). Set only by `npm start`: the
+   * local API then verifies the bearer token itself, as serverless-offline verifies no signature.
+   * Refused when deployed, where API Gateway's JWT authorizer is the only verifier.
+   */
+  AUTH_LOCAL_PUBLIC_JWK: z.string().min(1).optional(),
+  /** Set by the Lambda runtime; serverless-offline sets IS_OFFLINE instead. */
+  AWS_EXECUTION_ENV: z.string().optional(),
+  IS_OFFLINE: z.string().optional(),
 });
 
 export type PoolMode = 'reuse' | 'per-invocation';
@@ -36,7 +46,15 @@ function loadConfig(env: NodeJS.ProcessEnv) {
     throw new Error('Invalid configuration: set DATABASE_URL, or DB_HOST and DB_USER');
   }
   const local = Boolean(e.DATABASE_URL);
+  const deployed = Boolean(e.AWS_EXECUTION_ENV?.startsWith('AWS_Lambda')) && e.IS_OFFLINE !== 'true';
+  if (deployed && e.LOG_SQL === 'true') {
+    throw new Error('Invalid configuration: LOG_SQL would log bound values (personal data); it is for local debugging only');
+  }
+  if (deployed && e.AUTH_LOCAL_PUBLIC_JWK) {
+    throw new Error('Invalid configuration: AUTH_LOCAL_PUBLIC_JWK is for the local API only; deployed, API Gateway verifies tokens');
+  }
   return Object.freeze({
+    auth: Object.freeze({ localPublicJwk: e.AUTH_LOCAL_PUBLIC_JWK }),
     database: Object.freeze({
       url: e.DATABASE_URL,
       host: e.DB_HOST,

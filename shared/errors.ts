@@ -65,3 +65,21 @@ export class ServiceUnavailableError extends HttpError {
     this.headers['Retry-After'] = String(retryAfterSeconds);
   }
 }
+
+/** No verified identity reached the service (RFC 6750: the challenge names the Bearer scheme). */
+export class UnauthorizedError extends HttpError {
+  constructor(message = 'A valid bearer token is required.') {
+    super(401, 'Unauthorized', message);
+    this.headers['WWW-Authenticate'] = 'Bearer realm="school-roster"';
+  }
+}
+
+/** A verified identity that may not do this: a missing scope, or a school outside its `schools` claim. */
+export class ForbiddenError extends HttpError {
+  constructor(message: string, options?: { missingScope?: string }) {
+    super(403, 'Forbidden', message);
+    if (options?.missingScope) {
+      this.headers['WWW-Authenticate'] = `Bearer realm="school-roster", error="insufficient_scope", scope="${options.missingScope}"`;
+    }
+  }
+}

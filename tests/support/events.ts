@@ -1,4 +1,4 @@
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { APIGatewayEventRequestContextJWTAuthorizer, APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 
 /**
@@ -35,6 +35,22 @@ const BASE_EVENT: APIGatewayProxyEventV2 = {
   isBase64Encoded: false,
 };
 
+/**
+ * The claims API Gateway's JWT authorizer hands on for a verified access token that may read and write
+ * everything, as it hands them on: every value a string.
+ */
+export const FULL_ACCESS_CLAIMS: Readonly<Record<string, unknown>> = Object.freeze({
+  sub: '3b1e2c5a-8d4f-4a7b-9c2e-1f0a6b7c8d9e',
+  iss: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example',
+  client_id: '5tqv7example2clientid',
+  token_use: 'access',
+  scope: 'roster/read roster/write',
+  auth_time: '1773342238',
+  iat: '1773342238',
+  exp: '1773345838',
+  jti: '0d7a1c7e-6d5b-4c3e-8f1a-2b3c4d5e6f70',
+});
+
 export interface HttpEventInput {
   /** The route as declared, e.g. "GET /users/{userId}". */
   route: string;
@@ -43,11 +59,25 @@ export interface HttpEventInput {
   headers?: Record<string, string>;
   /** An object is sent as JSON; a string is sent as it is. */
   body?: unknown;
+  /** The verified claims; FULL_ACCESS_CLAIMS by default, `null` for a request that carries no identity. */
+  claims?: Record<string, unknown> | null;
+}
+
+function jwtAuthorizer(claims: Record<string, unknown>): APIGatewayEventRequestContextJWTAuthorizer {
+  const scope = typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : null;
+  return {
+    principalId: '',
+    integrationLatency: 0,
+    jwt: { claims: claims as APIGatewayEventRequestContextJWTAuthorizer['jwt']['claims'], scopes: scope ?? [] },
+  };
 }
 
 export function httpEvent(input: HttpEventInput): APIGatewayProxyEventV2 {
   const [method, template] = input.route.split(' ');
-  const path = template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(input.pathParameters?.[name] ?? ''));
+  // A lone surrogate cannot travel in a URL: it is sent as U+FFFD, as a client's UTF-8 encoder would.
+  const path = template.replace(/\{(\w+)\}/g, (_, name: string) =>
+    encodeURIComponent(Buffer.from(input.pathParameters?.[name] ?? '', 'utf8').toString('utf8')),
+  );
   const event = structuredClone(BASE_EVENT);
   const body = input.body === undefined ? undefined : typeof input.body === 'string' ? input.body : JSON.stringify(input.body);
   const rawQueryString = new URLSearchParams(input.query).toString();
@@ -66,6 +96,8 @@ export function httpEvent(input: HttpEventInput): APIGatewayProxyEventV2 {
   if (input.pathParameters) event.pathParameters = input.pathParameters;
   if (input.query) event.queryStringParameters = input.query;
   if (body !== undefined) event.body = body;
+  const claims = input.claims === undefined ? FULL_ACCESS_CLAIMS : input.claims;
+  if (claims) Object.assign(event.requestContext, { authorizer: jwtAuthorizer({ ...claims }) });
   return event;
 }
 
@@ -94,7 +126,7 @@ export interface HttpReply {
   body: any;
 }
 
-type Invocable = (event: any, context: Context) => Promise<unknown>;
+export type Invocable = (event: any, context: Context) => Promise<unknown>;
 
 /** Invokes a handler with an event built from `input` and returns the reply with its body parsed. */
 export async function invoke(handler: Invocable, input: HttpEventInput): Promise<HttpReply> {

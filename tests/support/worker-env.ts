@@ -5,3 +5,5 @@ import { workerDatabase } from './databases';
 const serverUrl = process.env.TEST_SERVER_URL;
 if (!serverUrl) throw new Error('TEST_SERVER_URL is not set: run the tests through jest (npm test)');
 process.env.DATABASE_URL = withDatabase(serverUrl, workerDatabase(process.env.JEST_WORKER_ID ?? '1'));
+// One JSON log line per request would bury Jest's report; the log tests raise the level themselves.
+process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';

@@ -1,0 +1,97 @@
+import type { MiddlewareObj } from '@middy/core';
+import { importJWK, jwtVerify, type JWTPayload } from 'jose';
+import { config } from '../config';
+import { ForbiddenError, UnauthorizedError } from '../errors';
+import { logger } from '../logger';
+import { LOCAL_AUDIENCE, LOCAL_ISSUER, ROUTE_ACCESS } from './access';
+import type { HttpEvent, HttpResult } from './types';
+
+export type Claims = Record<string, unknown>;
+
+/** The caller as the verified claims describe it. `schools` is undefined when the token is not school-limited. */
+export interface Caller {
+  scopes: ReadonlySet<string>;
+  schools?: ReadonlySet<string>;
+}
+
+/**
+ * A list-valued claim in any of the shapes it reaches us in: a JSON array (local tokens), a
+ * space-separated string (OAuth `scope`), or a string API Gateway flattened an array into ("[a b]",
+ * "a,b" or '["a","b"]'). Anything else reads as an empty list, so a malformed claim grants nothing.
+ */
+export function claimList(value: unknown): string[] {
+  if (Array.isArray(value)) return value.filter((item): item is string => typeof item === 'string' && item.length > 0);
+  if (typeof value !== 'string') return [];
+  const text = value.trim();
+  if (text.startsWith('[')) {
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (Array.isArray(parsed)) return claimList(parsed);
+    } catch {
+      // Not JSON: API Gateway's "[a b]" form, read below.
+    }
+  }
+  return text
+    .replace(/^\[|\]$/g, '')
+    .split(/[\s,]+/)
+    .map((item) => item.replace(/^"|"$/g, ''))
+    .filter(Boolean);
+}
+
+export function callerFromClaims(claims: Claims): Caller {
+  const scopes = new Set([...claimList(claims.scope), ...claimList(claims.scp)]);
+  // School ids are UUIDs: compared in lower case, as the path's ids are.
+  const schools = 'schools' in claims ? new Set(claimList(claims.schools).map((id) => id.toLowerCase())) : undefined;
+  return { scopes, schools };
+}
+
+/** Deployed: the claims API Gateway's JWT authorizer verified and put on the event. */
+function gatewayClaims(event: HttpEvent): Claims | undefined {
+  const authorizer = (event.requestContext as { authorizer?: { jwt?: { claims?: unknown } } }).authorizer;
+  const claims = authorizer?.jwt?.claims;
+  return claims && typeof claims === 'object' ? (claims as Claims) : undefined;
+}
+
+let localKey: ReturnType<typeof importJWK> | undefined;
+
+/**
+ * Locally: serverless-offline checks no signature, so the service verifies the bearer token itself
+ * against the development public key, and ignores whatever claims the event carries.
+ */
+async function locallyVerifiedClaims(event: HttpEvent, publicJwk: string): Promise<Claims | undefined> {
+  const header = Object.entries(event.headers ?? {}).find(([name]) => name.toLowerCase() === 'authorization')?.[1];
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  if (!match) return undefined;
+  localKey ??= importJWK(JSON.parse(publicJwk), 'ES256');
+  try {
+    const { payload } = await jwtVerify(match[1], await localKey, { issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE, algorithms: ['ES256'] });
+    return payload as JWTPayload & Claims;
+  } catch (error) {
+    logger.info('bearer token refused', { reason: (error as { code?: string }).code ?? 'invalid' });
+    return undefined;
+  }
+}
+
+/**
+ * SPEC §7, in the service: the route's scope (shared/http/access.ts), then the `schools` claim. Runs
+ * before the body is parsed, so an unauthenticated caller learns nothing about its input.
+ */
+export function authorize(): MiddlewareObj<HttpEvent, HttpResult> {
+  return {
+    before: async ({ event }) => {
+      const localJwk = config.auth.localPublicJwk;
+      const claims = localJwk ? await locallyVerifiedClaims(event, localJwk) : gatewayClaims(event);
+      if (!claims) throw new UnauthorizedError();
+      const caller = callerFromClaims(claims);
+      const access = ROUTE_ACCESS[event.routeKey];
+      if (!access) throw new ForbiddenError('This route is not open to any caller.');
+      if (!caller.scopes.has(access.scope)) {
+        throw new ForbiddenError(`This route requires the scope ${access.scope}.`, { missingScope: access.scope });
+      }
+      if (!caller.schools) return;
+      if (access.reach === 'district') throw new ForbiddenError('A token limited to some schools may not use this route.');
+      const schoolId = event.pathParameters?.schoolId?.toLowerCase();
+      if (!schoolId || !caller.schools.has(schoolId)) throw new ForbiddenError('This token may not act on this school.');
+    },
+  };
+}

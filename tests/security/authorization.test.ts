@@ -1,0 +1,160 @@
+import { randomUUID } from 'node:crypto';
+import { closeConnections } from '../../shared/db/sequelize';
+import { READ_SCOPE, ROUTE_ACCESS, WRITE_SCOPE } from '../../shared/http/access';
+import { callerFromClaims, claimList } from '../../shared/http/auth';
+import { resetDatabase, withClient } from '../support/db';
+import { FULL_ACCESS_CLAIMS, invoke, type HttpReply } from '../support/events';
+import { ROUTE_CASES, insertFixture, type Fixture, type RouteCase } from '../support/routes';
+
+const rowCounts = () =>
+  withClient(async (c) => (await c.query(`SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM schools) AS schools, (SELECT count(*) FROM user_schools) AS links`)).rows[0]);
+
+function send(routeCase: RouteCase, fixture: Fixture, claims: Record<string, unknown> | null): Promise<HttpReply> {
+  return invoke(routeCase.handler, { route: routeCase.route, ...routeCase.valid(fixture), claims });
+}
+
+const withScope = (scope: string, extra: Record<string, unknown> = {}) => ({ ...FULL_ACCESS_CLAIMS, scope, ...extra });
+
+function problem(status: number, title: string, detail: string) {
+  return { type: 'about:blank', title, status, detail, requestId: expect.any(String) };
+}
+
+let fixture: Fixture;
+beforeEach(async () => {
+  await resetDatabase();
+  fixture = await insertFixture();
+});
+afterAll(closeConnections);
+
+describe.each(ROUTE_CASES.map((routeCase) => [routeCase.route, routeCase] as const))('%s', (route, routeCase) => {
+  const access = ROUTE_ACCESS[route];
+  const otherScope = access.scope === READ_SCOPE ? WRITE_SCOPE : READ_SCOPE;
+
+  it('answers 401 problem+json with a Bearer challenge when no identity reached the service, and changes nothing', async () => {
+    const before = await rowCounts();
+    const reply = await send(routeCase, fixture, null);
+
+    expect(reply).toEqual({
+      status: 401,
+      headers: { 'Content-Type': 'application/problem+json', 'WWW-Authenticate': 'Bearer realm="school-roster"' },
+      body: problem(401, 'Unauthorized', 'A valid bearer token is required.'),
+    });
+    expect(await rowCounts()).toEqual(before);
+  });
+
+  it(`answers 403 naming the scope when the token lacks ${access.scope}, and changes nothing`, async () => {
+    const before = await rowCounts();
+    const reply = await send(routeCase, fixture, withScope(otherScope));
+
+    expect(reply).toEqual({
+      status: 403,
+      headers: {
+        'Content-Type': 'application/problem+json',
+        'WWW-Authenticate': `Bearer realm="school-roster", error="insufficient_scope", scope="${access.scope}"`,
+      },
+      body: problem(403, 'Forbidden', `This route requires the scope ${access.scope}.`),
+    });
+    expect(await rowCounts()).toEqual(before);
+  });
+
+  it(`answers ${routeCase.success} with ${access.scope} alone, in the scope claim, the scp list, or as API Gateway flattens it`, async () => {
+    for (const claims of [
+      withScope(access.scope),
+      { ...FULL_ACCESS_CLAIMS, scope: undefined, scp: [access.scope, 'openid'] },
+      { ...FULL_ACCESS_CLAIMS, scope: undefined, scp: `[openid ${access.scope}]` },
+    ]) {
+      const reply = await send(routeCase, fixture, claims);
+      expect({ claims, status: reply.status }).toEqual({ claims, status: routeCase.success });
+    }
+  });
+
+  if (access.reach === 'school') {
+    it(`answers ${routeCase.success} for a token whose schools claim names the school, in any encoding`, async () => {
+      for (const schools of [[fixture.schoolId], `[${randomUUID()} ${fixture.schoolId.toUpperCase()}]`, `${randomUUID()},${fixture.schoolId}`]) {
+        const reply = await send(routeCase, fixture, { ...FULL_ACCESS_CLAIMS, schools });
+        expect({ schools, status: reply.status }).toEqual({ schools, status: routeCase.success });
+      }
+    });
+
+    it('answers 403 for a token whose schools claim leaves the school out, and changes nothing', async () => {
+      const before = await rowCounts();
+      for (const schools of [[randomUUID()], [], '[]', '']) {
+        const reply = await send(routeCase, fixture, { ...FULL_ACCESS_CLAIMS, schools });
+        expect({ schools, reply }).toEqual({
+          schools,
+          reply: {
+            status: 403,
+            headers: { 'Content-Type': 'application/problem+json' },
+            body: problem(403, 'Forbidden', 'This token may not act on this school.'),
+          },
+        });
+      }
+      expect(await rowCounts()).toEqual(before);
+    });
+  } else {
+    it('answers 403 for any token limited by a schools claim, even one naming the school, and changes nothing', async () => {
+      const before = await rowCounts();
+      const reply = await send(routeCase, fixture, { ...FULL_ACCESS_CLAIMS, schools: [fixture.schoolId] });
+
+      expect(reply).toEqual({
+        status: 403,
+        headers: { 'Content-Type': 'application/problem+json' },
+        body: problem(403, 'Forbidden', 'A token limited to some schools may not use this route.'),
+      });
+      expect(await rowCounts()).toEqual(before);
+    });
+  }
+});
+
+describe('the access table', () => {
+  it('requires roster/read for every GET and roster/write for every POST, PUT and DELETE', () => {
+    for (const [route, { scope }] of Object.entries(ROUTE_ACCESS)) {
+      const method = route.split(' ')[0];
+      expect({ route, scope }).toEqual({ route, scope: method === 'GET' ? READ_SCOPE : WRITE_SCOPE });
+    }
+  });
+
+  it('lets a school-limited token reach only routes that name one school in their path', () => {
+    for (const [route, { reach }] of Object.entries(ROUTE_ACCESS)) {
+      if (reach === 'school') expect(route).toMatch(/^[A-Z]+ \/schools\/\{schoolId\}/);
+    }
+  });
+
+  it('covers every route the suites exercise', () => {
+    for (const { route } of ROUTE_CASES) expect(Object.keys(ROUTE_ACCESS)).toContain(route);
+  });
+});
+
+describe('an unknown route key', () => {
+  it('is refused with 403 whatever the token, before the router sees it', async () => {
+    const reply = await invoke(ROUTE_CASES[2].handler, { route: 'PATCH /users/{userId}', pathParameters: { userId: fixture.userId } });
+
+    expect(reply.status).toBe(403);
+    expect(reply.body.detail).toBe('This route is not open to any caller.');
+  });
+});
+
+describe('reading list-valued claims', () => {
+  it.each([
+    ['a JSON array', ['roster/read', 'roster/write'], ['roster/read', 'roster/write']],
+    ['a space-separated string', 'roster/read  roster/write', ['roster/read', 'roster/write']],
+    ['API Gateway flattening', '[roster/read roster/write]', ['roster/read', 'roster/write']],
+    ['a comma-separated string', 'a,b , c', ['a', 'b', 'c']],
+    ['a JSON array in a string', '["a","b"]', ['a', 'b']],
+    ['an empty flattened list', '[]', []],
+    ['a number', 42, []],
+    ['an object', { scope: 'roster/write' }, []],
+    ['an array with non-strings', ['a', 1, null, ''], ['a']],
+  ])('reads %s', (_, value, expected) => {
+    expect(claimList(value)).toEqual(expected);
+  });
+
+  it('grants nothing for claims that carry no scope', () => {
+    expect(callerFromClaims({ sub: 'x' })).toEqual({ scopes: new Set(), schools: undefined });
+  });
+
+  it('reads the scopes of scope and scp together, and school ids in lower case', () => {
+    const caller = callerFromClaims({ scope: 'roster/read', scp: ['roster/write'], schools: 'ABC' });
+    expect(caller).toEqual({ scopes: new Set(['roster/read', 'roster/write']), schools: new Set(['abc']) });
+  });
+});

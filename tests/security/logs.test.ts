@@ -1,0 +1,142 @@
+import { resetDatabase, withClient } from '../support/db';
+import { invoke, type Invocable } from '../support/events';
+
+const PERSON = { firstName: 'Augusta', lastName: 'Byron-King', email: 'augusta.king@example.org', userName: 'ada1815' };
+const TOKEN = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhZGEifQ.c2lnbmF0dXJlLW5vdC1yZWFs';
+const SECRETS = [...Object.values(PERSON), TOKEN];
+
+/** Everything the service writes to stdout and stderr while `work` runs. */
+async function captureLogs(work: () => Promise<unknown>): Promise<string> {
+  const chunks: string[] = [];
+  const capture = (chunk: unknown) => {
+    chunks.push(String(chunk));
+    return true;
+  };
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation(capture);
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation(capture);
+  try {
+    await work();
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+  return chunks.join('');
+}
+
+const entries = (text: string) => text.split('\n').filter(Boolean).map((line) => JSON.parse(line));
+
+// The logger reads its level once, when it loads (tests/support/worker-env.ts silences it elsewhere).
+let createUser: Invocable;
+let list: Invocable;
+let closeConnections: () => Promise<void>;
+beforeAll(() => {
+  process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
+  ({ handler: createUser } = require('../../functions/create-user'));
+  ({ handler: list } = require('../../functions/list'));
+  ({ closeConnections } = require('../../shared/db/sequelize'));
+});
+beforeEach(resetDatabase);
+afterAll(async () => {
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  await closeConnections();
+});
+
+describe('logs', () => {
+  it('record a create-user as one JSON line with the request ids, and no email, name or token', async () => {
+    let status = 0;
+    const text = await captureLogs(async () => {
+      ({ status } = await invoke(createUser, { route: 'POST /users', body: PERSON, headers: { Authorization: `Bearer ${TOKEN}` } }));
+    });
+
+    expect(status).toBe(201);
+    expect(entries(text)).toEqual([
+      expect.objectContaining({
+        level: 'INFO',
+        message: 'request handled',
+        service: 'school-roster',
+        function_request_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        apiRequestId: expect.any(String),
+        routeKey: 'POST /users',
+        statusCode: 201,
+        durationMs: expect.any(Number),
+      }),
+    ]);
+    for (const secret of SECRETS) expect(text).not.toContain(secret);
+  });
+
+  it('record a failed create-user without the email or name that the database error quotes', async () => {
+    // A database error whose message quotes the row's values, as many do.
+    await withClient((c) =>
+      c.query(`
+        CREATE FUNCTION refuse_user() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'refused % % <%>', NEW."firstName", NEW."lastName", NEW."email"; END $$;
+        CREATE TRIGGER refuse_user BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION refuse_user();`),
+    );
+    try {
+      let reply: Awaited<ReturnType<typeof invoke>> | undefined;
+      const text = await captureLogs(async () => {
+        reply = await invoke(createUser, { route: 'POST /users', body: PERSON, headers: { Authorization: `Bearer ${TOKEN}` } });
+      });
+
+      expect(reply?.status).toBe(500);
+      expect(reply?.body).toEqual({
+        type: 'about:blank',
+        title: 'Internal Server Error',
+        status: 500,
+        detail: 'An unexpected error occurred.',
+        requestId: expect.any(String),
+      });
+      expect(entries(text)).toEqual([
+        expect.objectContaining({
+          level: 'ERROR',
+          message: 'request failed',
+          routeKey: 'POST /users',
+          error: expect.objectContaining({ type: 'SequelizeDatabaseError', code: 'P0001' }),
+        }),
+        expect.objectContaining({ level: 'INFO', message: 'request handled', statusCode: 500 }),
+      ]);
+      for (const secret of SECRETS) expect(text).not.toContain(secret);
+    } finally {
+      await withClient((c) => c.query('DROP TRIGGER refuse_user ON users; DROP FUNCTION refuse_user();'));
+    }
+  });
+
+  it('record a read by its route template, never the path or query string that carry an email', async () => {
+    const text = await captureLogs(() =>
+      invoke(list, { route: 'GET /users/{userId}', pathParameters: { userId: PERSON.email }, query: { email: PERSON.email, q: PERSON.lastName } }),
+    );
+
+    expect(entries(text)).toEqual([expect.objectContaining({ routeKey: 'GET /users/{userId}', statusCode: 400 })]);
+    for (const secret of SECRETS) expect(text).not.toContain(secret);
+  });
+});
+
+describe('configuration', () => {
+  const loadConfig = (env: Record<string, string>) =>
+    jest.isolateModules(() => {
+      const saved = { ...process.env };
+      Object.assign(process.env, env);
+      try {
+        require('../../shared/config');
+      } finally {
+        for (const key of Object.keys(env)) {
+          if (key in saved) process.env[key] = saved[key];
+          else delete process.env[key];
+        }
+      }
+    });
+  const inLambda = { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x' };
+
+  it('refuses SQL logging (bound values) in a deployed function', () => {
+    expect(() => loadConfig({ ...inLambda, LOG_SQL: 'true' })).toThrow(/LOG_SQL .* local debugging only/);
+  });
+
+  it('refuses the development token key in a deployed function', () => {
+    expect(() => loadConfig({ ...inLambda, AUTH_LOCAL_PUBLIC_JWK: '{"kty":"EC"}' })).toThrow(/AUTH_LOCAL_PUBLIC_JWK is for the local API only/);
+  });
+
+  it('allows both under serverless-offline and in local scripts', () => {
+    expect(() => loadConfig({ ...inLambda, IS_OFFLINE: 'true', LOG_SQL: 'true', AUTH_LOCAL_PUBLIC_JWK: '{}' })).not.toThrow();
+    expect(() => loadConfig({ LOG_SQL: 'true' })).not.toThrow();
+  });
+});

@@ -1,0 +1,200 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import JSZip from 'jszip';
+import { ROUTE_ACCESS } from '../../shared/http/access';
+
+/**
+ * What `serverless package` would deploy (SPEC §6, §7): every HTTP route behind the JWT authorizer,
+ * one least-privilege role per function, no credential in the template or the zips.
+ */
+const ROOT = path.resolve(__dirname, '../..');
+const OUT = mkdtempSync(path.join(os.tmpdir(), 'roster-package-'));
+// A credential in the packaging environment that nothing may copy into the output.
+const CANARY = 'canary-Pa55w0rd-6f1c1c4e';
+const SERVICE_PREFIX = 'school-roster-dev-';
+
+/** The actions each function may hold; any other is a failure. Logs go to the function's own group. */
+const BASE_ACTIONS = ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'rds-db:connect'];
+const EXTRA_ACTIONS: Record<string, string[]> = { sync: ['s3:GetObject', 's3:ListBucket'] };
+
+type Resource = { Type: string; Properties: Record<string, any> };
+let resources: Record<string, Resource>;
+let texts: { name: string; text: string }[];
+
+function packageService(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [require.resolve('osls/bin/serverless.js'), 'package', '--package', OUT], {
+      cwd: ROOT,
+      env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true', SLS_TELEMETRY_DISABLED: '1', PGPASSWORD: CANARY, DB_PASSWORD: CANARY },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`serverless package exited ${code}:\n${output}`));
+    });
+  });
+}
+
+beforeAll(async () => {
+  await packageService();
+  const template = readFileSync(path.join(OUT, 'cloudformation-template-update-stack.json'), 'utf8');
+  resources = JSON.parse(template).Resources;
+  texts = [{ name: 'template', text: template }, { name: 'state', text: readFileSync(path.join(OUT, 'serverless-state.json'), 'utf8') }];
+  for (const zipName of readdirSync(OUT).filter((file) => file.endsWith('.zip'))) {
+    const zip = await JSZip.loadAsync(readFileSync(path.join(OUT, zipName)));
+    for (const file of Object.values(zip.files).filter((entry) => !entry.dir)) {
+      texts.push({ name: `${zipName}:${file.name}`, text: await file.async('string') });
+    }
+  }
+}, 300_000);
+afterAll(() => rmSync(OUT, { recursive: true, force: true }));
+
+const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
+
+describe('the packaged HTTP API', () => {
+  it('puts every route behind the roster JWT authorizer with the scope the service requires', () => {
+    const routes = ofType('AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties);
+
+    expect(routes.length).toBeGreaterThan(0);
+    for (const route of routes) {
+      expect({ route: route.RouteKey, known: route.RouteKey in ROUTE_ACCESS }).toEqual({ route: route.RouteKey, known: true });
+      expect({
+        route: route.RouteKey,
+        AuthorizationType: route.AuthorizationType,
+        AuthorizerId: route.AuthorizerId,
+        AuthorizationScopes: route.AuthorizationScopes,
+      }).toEqual({
+        route: route.RouteKey,
+        AuthorizationType: 'JWT',
+        AuthorizerId: { Ref: 'HttpApiAuthorizerRoster' },
+        AuthorizationScopes: [ROUTE_ACCESS[route.RouteKey].scope],
+      });
+    }
+  });
+
+  it('leaves the migrate and sync functions off the HTTP API (only their IAM invokers reach them)', () => {
+    const integrated = JSON.stringify(ofType('AWS::ApiGatewayV2::Integration').map(([, integration]) => integration.Properties.IntegrationUri));
+    const permissions = JSON.stringify(
+      ofType('AWS::Lambda::Permission')
+        .filter(([, permission]) => permission.Properties.Principal === 'apigateway.amazonaws.com')
+        .map(([, permission]) => permission.Properties.FunctionName),
+    );
+
+    expect(resources.MigrateLambdaFunction).toBeDefined();
+    for (const logicalId of ['MigrateLambdaFunction', 'SyncLambdaFunction']) {
+      expect({ logicalId, onHttpApi: integrated.includes(logicalId) || permissions.includes(logicalId) }).toEqual({ logicalId, onHttpApi: false });
+    }
+  });
+
+  it('verifies tokens of the configured issuer and audience, from the Authorization header', () => {
+    expect(resources.HttpApiAuthorizerRoster.Properties).toEqual({
+      ApiId: { Ref: 'HttpApi' },
+      Name: 'roster',
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+      JwtConfiguration: { Issuer: expect.stringMatching(/^https:\/\//), Audience: [expect.any(String)] },
+    });
+  });
+
+  it('allows only configured origins (CORS) and throttles every route', () => {
+    const { CorsConfiguration } = resources.HttpApi.Properties;
+    expect(CorsConfiguration.AllowOrigins.length).toBeGreaterThan(0);
+    expect(CorsConfiguration.AllowOrigins).not.toContain('*');
+    expect(resources.HttpApiStage.Properties.DefaultRouteSettings).toEqual({
+      ThrottlingRateLimit: expect.any(Number),
+      ThrottlingBurstLimit: expect.any(Number),
+    });
+  });
+});
+
+describe('the packaged IAM roles', () => {
+  const functions = () =>
+    ofType('AWS::Lambda::Function').map(([, fn]) => ({
+      name: String(fn.Properties.FunctionName).replace(SERVICE_PREFIX, ''),
+      role: fn.Properties.Role as { 'Fn::GetAtt'?: [string, string] },
+    }));
+
+  it('give each function a role of its own', () => {
+    const roles = functions().map(({ role }) => role['Fn::GetAtt']?.[0]);
+
+    expect(functions().length).toBeGreaterThanOrEqual(4);
+    expect(new Set(roles).size).toBe(roles.length);
+    for (const role of roles) expect(resources[role ?? '']?.Type).toBe('AWS::IAM::Role');
+  });
+
+  it("list only the function's own actions, on its own resources, with no wildcard action", () => {
+    for (const { name, role } of functions()) {
+      const properties = resources[role['Fn::GetAtt']![0]].Properties;
+      const statements = properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement);
+      const allowed = [...BASE_ACTIONS, ...(EXTRA_ACTIONS[name] ?? [])];
+
+      expect({ name, managed: properties.ManagedPolicyArns ?? [] }).toEqual({ name, managed: [] });
+      for (const statement of statements) {
+        const actions: string[] = [statement.Action].flat();
+        const targets = [statement.Resource].flat().map((resource: unknown) => JSON.stringify(resource));
+        expect({ name, effect: statement.Effect }).toEqual({ name, effect: 'Allow' });
+        for (const action of actions) {
+          expect({ name, action, allowed: allowed.includes(action) && !action.includes('*') }).toEqual({ name, action, allowed: true });
+        }
+        for (const target of targets) {
+          expect({ name, target, wildcard: target === '"*"' }).toEqual({ name, target, wildcard: false });
+          if (actions.some((action) => action.startsWith('logs:'))) expect(target).toContain(`/aws/lambda/${SERVICE_PREFIX}${name}:`);
+          if (actions.some((action) => action.startsWith('s3:'))) expect(target).toMatch(/^"arn:aws:s3:::[a-z0-9.-]+(\/[^*]*\*?)?"$/);
+        }
+      }
+    }
+  });
+
+  it('grant no S3 access to any HTTP function', () => {
+    const httpFunctions = new Set(
+      ofType('AWS::ApiGatewayV2::Integration').map(([, integration]) => JSON.stringify(integration.Properties.IntegrationUri)),
+    );
+    expect(httpFunctions.size).toBeGreaterThan(0);
+    const template = JSON.stringify(resources);
+    for (const [logicalId, fn] of ofType('AWS::Lambda::Function')) {
+      if (![...httpFunctions].some((uri) => uri.includes(logicalId))) continue;
+      const role = resources[fn.Properties.Role['Fn::GetAtt'][0]];
+      expect({ logicalId, s3: JSON.stringify(role).includes('s3:') }).toEqual({ logicalId, s3: false });
+    }
+    expect(template).not.toMatch(/"Action":\s*"\*"/);
+  });
+});
+
+describe('the packaged output', () => {
+  const secrets = (): [string, RegExp | string][] => {
+    const found: [string, RegExp | string][] = [
+      ['an AWS access key id', /\b(AKIA|ASIA)[0-9A-Z]{16}\b/],
+      ['a private key block', /-----BEGIN [A-Z ]*PRIVATE KEY-----/],
+      ['a URL with a password', /\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/"'`]+:[^\s@/"'`]+@/i],
+      ['the packaging environment credential', CANARY],
+    ];
+    if (process.env.DATABASE_URL) found.push(['the local DATABASE_URL', process.env.DATABASE_URL]);
+    const devKey = path.join(ROOT, '.data/auth/dev-signing-key.json');
+    if (existsSync(devKey)) found.push(['the development signing key', JSON.parse(readFileSync(devKey, 'utf8')).privateJwk.d]);
+    return found;
+  };
+
+  it('holds no plaintext credential in the template, the state or any file of any zip', () => {
+    expect(texts.length).toBeGreaterThan(2);
+    for (const { name, text } of texts) {
+      for (const [label, pattern] of secrets()) {
+        const hit = typeof pattern === 'string' ? text.includes(pattern) : pattern.test(text);
+        expect({ file: name, label, hit }).toEqual({ file: name, label, hit: false });
+      }
+    }
+  });
+
+  it('sets no credential-like environment variable on any function', () => {
+    for (const [logicalId, fn] of ofType('AWS::Lambda::Function')) {
+      const names = Object.keys(fn.Properties.Environment?.Variables ?? {});
+      expect({ logicalId, secrets: names.filter((key) => /PASSWORD|SECRET|TOKEN|DATABASE_URL|PRIVATE|JWK/i.test(key)) }).toEqual({ logicalId, secrets: [] });
+    }
+  });
+});
