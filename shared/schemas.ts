@@ -9,17 +9,23 @@ export const Id = z.guid({ message: 'must be a UUID' });
 
 const optional = <T extends z.ZodType>(schema: T) => schema.nullable().optional();
 
+// PostgreSQL text cannot hold NUL: a NUL would be altered or fail in the query, so it is refused as a 400.
+const noNul = (value: string) => !value.includes('\u0000');
+
+/** A trimmed, non-empty text field of at most `max` characters. */
+const text = (max: number) => z.string().trim().min(1).max(max).refine(noNul, 'must not contain NUL characters');
+
 export const CreateUserBody = z.strictObject({
-  firstName: z.string().trim().min(1).max(100),
-  lastName: optional(z.string().trim().min(1).max(100)),
+  firstName: text(100),
+  lastName: optional(text(100)),
   email: optional(z.email().max(255)),
-  userName: optional(z.string().trim().min(1).max(255)),
+  userName: optional(text(255)),
 });
 export type CreateUserInput = z.infer<typeof CreateUserBody>;
 
 export const CreateSchoolBody = z.strictObject({
-  name: z.string().trim().min(1).max(255),
-  code: optional(z.string().trim().min(1).max(64)),
+  name: text(255),
+  code: optional(text(64)),
 });
 export type CreateSchoolInput = z.infer<typeof CreateSchoolBody>;
 
@@ -80,9 +86,6 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-// PostgreSQL text cannot hold NUL: a NUL reaching a query would be a 500, so it is refused as a 400.
-const noNul = (value: string) => !value.includes('\u0000');
-const queryText = (max: number) => z.string().trim().min(1).max(max).refine(noNul, 'must not contain NUL characters');
 
 /**
  * The sort position a cursor carries: the key of the last item of the previous page. Users sort by
@@ -139,8 +142,8 @@ const Limit = z
 export const UserListQuery = z.strictObject({
   limit: Limit,
   cursor: cursorOf(UserCursorKey).optional(),
-  email: queryText(255).optional(),
-  q: queryText(255).optional(),
+  email: text(255).optional(),
+  q: text(255).optional(),
 });
 export type UserListInput = z.infer<typeof UserListQuery>;
 

@@ -11,14 +11,15 @@ function isJsonMediaType(contentType: string): boolean {
 }
 
 /**
- * Replaces a non-empty `event.body` by its parsed JSON value. A declared non-JSON content type is a
+ * Replaces a non-empty `event.body` (of any method but GET) by its parsed JSON value. A declared non-JSON content type is a
  * 415, a body over 64 KiB a 413, malformed JSON a 400; a missing content type is read as JSON.
  */
 export function jsonBody(): MiddlewareObj<HttpEvent, HttpResult> {
   return {
     before: ({ event }) => {
       const raw = event.body;
-      if (typeof raw !== 'string' || raw.length === 0) {
+      // A GET's body has no meaning (RFC 9110 §9.3.1): it is ignored, never a reason to refuse.
+      if (typeof raw !== 'string' || raw.length === 0 || event.requestContext.http.method === 'GET') {
         event.body = undefined;
         return;
       }

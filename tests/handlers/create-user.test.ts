@@ -144,3 +144,15 @@ describe('GET /users/{userId}', () => {
     expect((await getUser(body.userId)).status).toBe(404);
   });
 });
+
+describe('POST /users with text PostgreSQL cannot store', () => {
+  beforeEach(resetDatabase);
+
+  it('answers 400 for a NUL character rather than altering the name', async () => {
+    const reply = await post({ firstName: 'A\u0000b' });
+
+    expect(reply.status).toBe(400);
+    expect(reply.body.errors).toEqual([{ path: 'firstName', message: 'must not contain NUL characters' }]);
+    expect(await userCount()).toBe(0);
+  });
+});

@@ -9,7 +9,8 @@ import { ROUTE_CASES, insertFixture, type Fixture, type RouteCase } from '../sup
 const rowCounts = () =>
   withClient(async (c) => (await c.query(`SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM schools) AS schools, (SELECT count(*) FROM user_schools) AS links`)).rows[0]);
 
-function send(routeCase: RouteCase, fixture: Fixture, claims: Record<string, unknown> | null): Promise<HttpReply> {
+async function send(routeCase: RouteCase, fixture: Fixture, claims: Record<string, unknown> | null): Promise<HttpReply> {
+  await routeCase.prepare?.([fixture]);
   return invoke(routeCase.handler, { route: routeCase.route, ...routeCase.valid(fixture), claims });
 }
 

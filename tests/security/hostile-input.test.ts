@@ -158,6 +158,7 @@ describe.each(ROUTE_CASES.map((routeCase) => [routeCase.route, routeCase] as con
 
     await fc.assert(
       fc.asyncProperty(requestFor(routeCase, pool), async (request) => {
+        await routeCase.prepare?.(pool);
         const reply = await invoke(routeCase.handler, request);
         seen.set(reply.status, (seen.get(reply.status) ?? 0) + 1);
         expect(routeCase.statuses).toContain(reply.status);

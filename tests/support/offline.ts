@@ -1,8 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadDevKey, mintDevToken } from '../../scripts/dev-auth';
 import { freePort } from '../../scripts/free-port';
 
 export interface OfflineServer {
   baseUrl: string;
+  /** Mints a development token the server accepts, as `npm run token` does. */
+  token(scopes: string[], schools?: string[]): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -14,6 +20,8 @@ const SERVERLESS_BIN = require.resolve('osls/bin/serverless.js');
  */
 export async function startOffline(env: Record<string, string> = {}): Promise<OfflineServer> {
   const [httpPort, lambdaPort] = [await freePort(), await freePort()];
+  const keyFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'roster-offline-')), 'dev-signing-key.json');
+  const publicJwk = JSON.stringify((await loadDevKey(keyFile)).publicJwk);
   const child: ChildProcess = spawn(process.execPath, [SERVERLESS_BIN, 'offline', 'start'], {
     env: {
       ...process.env,
@@ -21,6 +29,7 @@ export async function startOffline(env: Record<string, string> = {}): Promise<Of
       LAMBDA_PORT: String(lambdaPort),
       AWS_EC2_METADATA_DISABLED: 'true',
       SLS_TELEMETRY_DISABLED: '1',
+      AUTH_LOCAL_PUBLIC_JWK: publicJwk,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -44,6 +53,7 @@ export async function startOffline(env: Record<string, string> = {}): Promise<Of
   });
   return {
     baseUrl: `http://127.0.0.1:${httpPort}`,
+    token: (scopes, schools) => mintDevToken({ scopes, schools, keyFile }),
     stop: async () => {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));

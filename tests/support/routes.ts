@@ -1,5 +1,6 @@
 import { handler as createSchool } from '../../functions/create-school';
 import { handler as createUser } from '../../functions/create-user';
+import { handler as link } from '../../functions/link';
 import { handler as list } from '../../functions/list';
 import { withClient } from './db';
 import type { HttpEventInput, Invocable } from './events';
@@ -21,6 +22,8 @@ export interface RouteCase {
   success: number;
   /** Every status the route documents (SPEC §4, §4.1, §7) besides 503: anything else is a bug. */
   statuses: readonly number[];
+  /** Puts back what an earlier success took away (a DELETE's link), before each request. */
+  prepare?(fixtures: readonly Fixture[]): Promise<void>;
   /** The user or school a 201 adds, named by this key of the reply; no other user or school may change. */
   creates?: 'userId' | 'schoolId';
 }
@@ -67,7 +70,67 @@ export const ROUTE_CASES: readonly RouteCase[] = [
     success: 200,
     statuses: [200, 404, ...COMMON],
   },
+  {
+    route: 'GET /users',
+    handler: list,
+    params: [],
+    valid: () => ({ query: { limit: '10' } }),
+    success: 200,
+    statuses: [200, ...COMMON],
+  },
+  {
+    route: 'GET /schools',
+    handler: list,
+    params: [],
+    valid: () => ({ query: { limit: '10' } }),
+    success: 200,
+    statuses: [200, ...COMMON],
+  },
+  {
+    route: 'GET /users/{userId}/schools',
+    handler: list,
+    params: ['userId'],
+    valid: ({ userId }) => ({ pathParameters: { userId } }),
+    success: 200,
+    statuses: [200, 404, ...COMMON],
+  },
+  {
+    route: 'GET /schools/{schoolId}/users',
+    handler: list,
+    params: ['schoolId'],
+    valid: ({ schoolId }) => ({ pathParameters: { schoolId }, query: { role: 'teacher' } }),
+    success: 200,
+    statuses: [200, 404, ...COMMON],
+  },
+  {
+    route: 'PUT /schools/{schoolId}/users/{userId}',
+    handler: link,
+    params: ['schoolId', 'userId'],
+    valid: ({ schoolId, userId }) => ({ pathParameters: { schoolId, userId }, body: { role: 'guestLecturer' } }),
+    success: 200,
+    statuses: [200, 201, 404, ...COMMON],
+  },
+  {
+    route: 'DELETE /schools/{schoolId}/users/{userId}',
+    handler: link,
+    params: ['schoolId', 'userId'],
+    valid: ({ schoolId, userId }) => ({ pathParameters: { schoolId, userId } }),
+    prepare: relinkFixtures,
+    success: 204,
+    statuses: [204, 404, ...COMMON],
+  },
 ];
+
+/** Links each fixture's user to its school again, where a DELETE removed the link. */
+function relinkFixtures(fixtures: readonly Fixture[]): Promise<void> {
+  return withClient(async (client) => {
+    await client.query(
+      `INSERT INTO user_schools ("userUserId", "schoolSchoolId")
+       SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`,
+      [fixtures.map((f) => f.userId), fixtures.map((f) => f.schoolId)],
+    );
+  });
+}
 
 /** Inserts the fixture's rows beside the service, as the roster sync or another caller would have. */
 export async function insertFixture(): Promise<Fixture> {
