@@ -21,6 +21,13 @@ const EnvSchema = z.object({
   FUNCTION_TIMEOUT_MS: z.coerce.number().int().positive().default(10000),
   DB_SSL: z.enum(['off', 'verify']).optional(),
   /** Prints every SQL statement with its bound values: local debugging only, refused when deployed. */
+  /** Where the password comes from (SPEC §3): the URL, a Secrets Manager secret, or an RDS IAM token. */
+  DB_AUTH: z.enum(['url', 'secret', 'iam']).optional(),
+  /** Secret with a `password` (and optionally `username`) field, as RDS-managed secrets have. */
+  DB_SECRET_ID: z.string().min(1).optional(),
+  /** Overrides the Secrets Manager endpoint (a VPC endpoint, or a local fake in tests). */
+  DB_SECRETS_ENDPOINT: z.url().optional(),
+  AWS_REGION: z.string().min(1).optional(),
   LOG_SQL: z.enum(['true', 'false']).default('false'),
   /**
    * The public JWK of the development signing key (scripts/dev-auth.ts). Set only by `npm start`: the
@@ -34,6 +41,26 @@ const EnvSchema = z.object({
 });
 
 export type PoolMode = 'reuse' | 'per-invocation';
+
+/**
+ * Time middy keeps back before the Lambda timeout to answer 503 and release connections itself, rather
+ * than let Lambda kill the invocation with the connection still checked out.
+ */
+export const TIMEOUT_EARLY_MS = 500;
+
+/**
+ * Every wait on the database must end before the function does, or a stalled database turns into a Lambda
+ * timeout (no response, a connection left behind) instead of a 503.
+ */
+function checkTimeoutsFit(e: z.infer<typeof EnvSchema>): void {
+  const budget = e.FUNCTION_TIMEOUT_MS - TIMEOUT_EARLY_MS;
+  const problems = [
+    e.DB_CONNECT_TIMEOUT_MS > e.DB_ACQUIRE_TIMEOUT_MS && 'DB_CONNECT_TIMEOUT_MS must not exceed DB_ACQUIRE_TIMEOUT_MS',
+    e.DB_ACQUIRE_TIMEOUT_MS + e.DB_STATEMENT_TIMEOUT_MS > budget &&
+      `DB_ACQUIRE_TIMEOUT_MS + DB_STATEMENT_TIMEOUT_MS must fit in FUNCTION_TIMEOUT_MS - ${TIMEOUT_EARLY_MS} ms (${budget} ms)`,
+  ].filter(Boolean);
+  if (problems.length > 0) throw new Error(`Invalid configuration: ${problems.join('; ')}`);
+}
 
 function loadConfig(env: NodeJS.ProcessEnv) {
   const parsed = EnvSchema.safeParse(env);
@@ -53,6 +80,11 @@ function loadConfig(env: NodeJS.ProcessEnv) {
   if (deployed && e.AUTH_LOCAL_PUBLIC_JWK) {
     throw new Error('Invalid configuration: AUTH_LOCAL_PUBLIC_JWK is for the local API only; deployed, API Gateway verifies tokens');
   }
+  const auth = e.DB_AUTH ?? (local ? 'url' : 'secret');
+  if (auth === 'secret' && !e.DB_SECRET_ID) throw new Error('Invalid configuration: DB_AUTH=secret needs DB_SECRET_ID');
+  if (auth === 'iam' && !(e.DB_HOST && e.DB_USER)) throw new Error('Invalid configuration: DB_AUTH=iam needs DB_HOST and DB_USER');
+  if (auth !== 'url' && !e.AWS_REGION) throw new Error(`Invalid configuration: DB_AUTH=${auth} needs AWS_REGION`);
+  checkTimeoutsFit(e);
   return Object.freeze({
     auth: Object.freeze({ localPublicJwk: e.AUTH_LOCAL_PUBLIC_JWK }),
     database: Object.freeze({
@@ -70,9 +102,14 @@ function loadConfig(env: NodeJS.ProcessEnv) {
       statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
       functionTimeoutMs: e.FUNCTION_TIMEOUT_MS,
       logSql: e.LOG_SQL === 'true',
+      auth,
+      secretId: e.DB_SECRET_ID,
+      secretsEndpoint: e.DB_SECRETS_ENDPOINT,
+      region: e.AWS_REGION,
     }),
   });
 }
 
 export const config = loadConfig(process.env);
+export { loadConfig };
 export type Config = typeof config;

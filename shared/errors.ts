@@ -83,3 +83,11 @@ export class ForbiddenError extends HttpError {
     }
   }
 }
+
+/** The invocation ran out of time (middy's early timeout): a 503 the caller may retry, not a Lambda timeout. */
+export class DeadlineExceededError extends HttpError {
+  constructor(retryAfterSeconds = 1) {
+    super(503, 'Service Unavailable', 'The request could not finish in time; retry later.');
+    this.headers['Retry-After'] = String(retryAfterSeconds);
+  }
+}

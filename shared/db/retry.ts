@@ -1,0 +1,57 @@
+import { ConnectionError, ConnectionRefusedError, DatabaseError, type RetryOptions } from 'sequelize';
+
+function codeOf(error: unknown): string | undefined {
+  const parent = (error as { parent?: { code?: unknown } }).parent ?? error;
+  const code = (parent as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * Connect failures that are quick and usually pass: the server starting up or shutting down (57P03),
+ * out of slots (53300), a refused or reset handshake, a rotated password (28P01). A connect that timed
+ * out is not here: its time is spent, and the caller gets its 503 sooner without a second wait.
+ */
+const FAST_CONNECT_FAILURES = new Set(['57P03', '53300', '28P01', 'ECONNRESET']);
+
+/**
+ * The server ended the session (pg_terminate_backend, a failover, RDS Proxy draining). Postgres aborts
+ * the session's open transaction first, and a statement's result would have arrived before the FATAL
+ * message, so the statement that receives it did not commit: any statement may run again.
+ */
+const SESSION_TERMINATED = new Set(['57P01', '57P02']);
+
+/** The socket died under the statement: a write may or may not have committed, a read is safe to repeat. */
+const LOST_CONNECTION = /Connection terminated|not queryable|ECONNRESET|EPIPE|socket hang up|read ECONN/i;
+const READ_ONLY_SQL = /^\s*(SELECT|SHOW)\b/i;
+
+/**
+ * Whether a failed statement is safe to run again: it never reached the server, or the server certainly
+ * did not apply it, or it only reads. Everything else surfaces (as a 503 when the database is at fault).
+ */
+export function isSafeToRetry(error: unknown): boolean {
+  // ConnectionAcquireTimeoutError is a ConnectionError too, but FAST_CONNECT_FAILURES never matches it.
+  if (error instanceof ConnectionRefusedError) return true;
+  if (error instanceof ConnectionError) return FAST_CONNECT_FAILURES.has(codeOf(error) ?? '');
+  if (!(error instanceof DatabaseError)) return false;
+  if (SESSION_TERMINATED.has(codeOf(error) ?? '')) return true;
+  return LOST_CONNECTION.test(error.message) && READ_ONLY_SQL.test(error.sql ?? '');
+}
+
+/** True when the server refused the password: the credentials provider must fetch it again. */
+export function isAuthFailure(error: unknown): boolean {
+  return error instanceof ConnectionError && codeOf(error) === '28P01';
+}
+
+/**
+ * Sequelize's own per-query retry (retry-as-promised): three attempts, waits of about 100 and 200 ms
+ * with ±50 ms jitter, so retries from many containers do not arrive in step and the whole budget stays
+ * far below the acquire timeout. `onAuthFailure` lets a rotated secret be fetched before the next try.
+ */
+export function retryOptions(onAuthFailure: () => void): RetryOptions {
+  const match = (error: unknown): boolean => {
+    if (isAuthFailure(error)) onAuthFailure();
+    return isSafeToRetry(error);
+  };
+  // retry-as-promised calls a match function that is not a class (`instanceof` throws) as a predicate.
+  return { max: 3, match: [match], backoffBase: 100, backoffExponent: 2, backoffJitter: 50 } as RetryOptions;
+}
