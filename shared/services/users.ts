@@ -1,3 +1,4 @@
+import type { Transaction } from 'sequelize';
 import { toHttpError } from '../db/errors';
 import { getModels } from '../db/sequelize';
 import { NotFoundError } from '../errors';
@@ -5,10 +6,10 @@ import type { CreateUserInput, UserDto } from '../schemas';
 import { USER_ATTRIBUTES, toUserDto } from './presenters';
 
 /**
- * Creates a user.
+ * Creates a user, inside `options.transaction` when given (an Idempotency-Key claim).
  * @throws ConflictError when a live user has the same email (case-insensitively) or userName
  */
-export async function createUser(input: CreateUserInput): Promise<UserDto> {
+export async function createUser(input: CreateUserInput, options: { transaction?: Transaction } = {}): Promise<UserDto> {
   const { User } = getModels();
   try {
     const user = await User.create(
@@ -18,7 +19,7 @@ export async function createUser(input: CreateUserInput): Promise<UserDto> {
         email: input.email ?? null,
         userName: input.userName ?? null,
       },
-      { returning: [...USER_ATTRIBUTES] },
+      { returning: [...USER_ATTRIBUTES], transaction: options.transaction },
     );
     return toUserDto(user);
   } catch (error) {

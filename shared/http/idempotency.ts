@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+import type { Transaction } from 'sequelize';
+import { ValidationError } from '../errors';
+import { runOnce } from '../services/idempotency';
+import type { HttpEvent, HttpResult } from './types';
+
+/** Stripe's limit; long enough for a UUID or a ULID with a prefix. */
+const MAX_KEY_LENGTH = 255;
+// Visible ASCII only: the key is echoed in logs and compared byte for byte.
+const KEY_PATTERN = /^[\x21-\x7e]+$/;
+
+/** The Idempotency-Key header, unquoted (the IETF draft sends it as a structured-field string). */
+function readKey(event: HttpEvent): string | undefined {
+  const raw = event.headers?.['idempotency-key'];
+  if (raw === undefined) return undefined;
+  const key = /^".*"$/.test(raw) ? raw.slice(1, -1) : raw;
+  if (key.length === 0 || key.length > MAX_KEY_LENGTH || !KEY_PATTERN.test(key)) {
+    throw new ValidationError(
+      [{ path: 'Idempotency-Key', message: `must be 1 to ${MAX_KEY_LENGTH} visible ASCII characters` }],
+      'The Idempotency-Key header is not valid.',
+    );
+  }
+  return key;
+}
+
+/** JSON with object keys sorted, so that the same body hashes the same whatever its key order. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * Runs a creating route once per Idempotency-Key: a retry with the same key and body gets the first
+ * response again (marked `Idempotent-Replayed: true`), the same key with another body a 422. Without the
+ * header the route simply runs, with no transaction.
+ */
+export async function idempotent(event: HttpEvent, create: (transaction?: Transaction) => Promise<HttpResult>): Promise<HttpResult> {
+  const key = readKey(event);
+  if (key === undefined) return create();
+  const requestHash = createHash('sha256').update(canonicalJson(event.body)).digest('hex');
+  const { response, replayed } = await runOnce({ scope: event.routeKey, key, requestHash }, async (transaction) => {
+    const result = await create(transaction);
+    return { statusCode: result.statusCode ?? 200, headers: (result.headers ?? {}) as Record<string, string>, body: result.body ?? '' };
+  });
+  return replayed ? { ...response, headers: { ...response.headers, 'Idempotent-Replayed': 'true' } } : response;
+}

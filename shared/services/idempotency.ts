@@ -1,0 +1,77 @@
+import { QueryTypes, type Transaction } from 'sequelize';
+import { getSequelize } from '../db/sequelize';
+import { IdempotencyKeyReusedError } from '../errors';
+
+/** How long a key is remembered: a client retrying after a day is making a new request. */
+const KEY_TTL = '24 hours';
+
+export interface IdempotentRequest {
+  /** What the key is scoped to, e.g. the route "POST /users". */
+  scope: string;
+  key: string;
+  /** SHA-256 of the canonical request body. */
+  requestHash: string;
+}
+
+export interface StoredResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+interface KeyRow {
+  requestHash: string;
+  responseStatus: number;
+  responseHeaders: Record<string, string>;
+  responseBody: string;
+}
+
+/**
+ * Runs `create` at most once per key, in one transaction with the claim of the key and the stored
+ * response: either both commit or neither does, so a failed creation leaves the key free for a retry.
+ * A concurrent request with the same key waits on the claim (the row lock of the uncommitted INSERT)
+ * and then replays what the first one stored. An expired key is claimed afresh.
+ * @throws IdempotencyKeyReusedError when the key was used with another body
+ */
+export async function runOnce(
+  request: IdempotentRequest,
+  create: (transaction: Transaction) => Promise<StoredResponse>,
+): Promise<{ response: StoredResponse; replayed: boolean }> {
+  const sequelize = getSequelize();
+  return sequelize.transaction(async (transaction) => {
+    const replacements = { ...request, ttl: KEY_TTL };
+    const claimed = await sequelize.query(
+      `INSERT INTO idempotency_keys ("scope", "key", "requestHash", "expiresAt")
+       VALUES (:scope, :key, :requestHash, now() + CAST(:ttl AS interval))
+       ON CONFLICT ("scope", "key") DO UPDATE
+         SET "requestHash" = EXCLUDED."requestHash", "responseStatus" = NULL, "responseHeaders" = NULL,
+             "responseBody" = NULL, "createdAt" = now(), "expiresAt" = EXCLUDED."expiresAt"
+         WHERE idempotency_keys."expiresAt" <= now()
+       RETURNING "key"`,
+      { replacements, transaction, type: QueryTypes.SELECT },
+    );
+    if (claimed.length === 0) {
+      const [row] = await sequelize.query<KeyRow>(
+        `SELECT "requestHash", "responseStatus", "responseHeaders", "responseBody"
+         FROM idempotency_keys WHERE "scope" = :scope AND "key" = :key`,
+        { replacements, transaction, type: QueryTypes.SELECT },
+      );
+      if (row.requestHash !== request.requestHash) throw new IdempotencyKeyReusedError();
+      return {
+        response: { statusCode: row.responseStatus, headers: row.responseHeaders, body: row.responseBody },
+        replayed: true,
+      };
+    }
+    const response = await create(transaction);
+    await sequelize.query(
+      `UPDATE idempotency_keys SET "responseStatus" = :status, "responseHeaders" = CAST(:headers AS jsonb), "responseBody" = :body
+       WHERE "scope" = :scope AND "key" = :key`,
+      {
+        replacements: { ...replacements, status: response.statusCode, headers: JSON.stringify(response.headers), body: response.body },
+        transaction,
+        type: QueryTypes.UPDATE,
+      },
+    );
+    return { response, replayed: false };
+  });
+}

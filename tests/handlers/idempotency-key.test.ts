@@ -1,0 +1,120 @@
+import { handler as createSchool } from '../../functions/create-school';
+import { handler as createUser } from '../../functions/create-user';
+import { closeConnections } from '../../shared/db/sequelize';
+import { resetDatabase, withClient } from '../support/db';
+import { invoke } from '../support/events';
+
+const postUser = (body: unknown, key?: string) =>
+  invoke(createUser, { route: 'POST /users', body, headers: key === undefined ? {} : { 'Idempotency-Key': key } });
+const postSchool = (body: unknown, key: string) => invoke(createSchool, { route: 'POST /schools', body, headers: { 'Idempotency-Key': key } });
+const count = (table: string) => withClient(async (c) => Number((await c.query(`SELECT count(*) FROM ${table}`)).rows[0].count));
+
+beforeEach(async () => {
+  await resetDatabase();
+  await withClient((c) => c.query('TRUNCATE idempotency_keys'));
+});
+afterAll(closeConnections);
+
+describe('Idempotency-Key on POST /users and POST /schools', () => {
+  it('replays the first response for a retry with the same key and body, and creates one user', async () => {
+    const first = await postUser({ firstName: 'Ada', email: 'ada@example.org' }, 'order-1');
+    const retry = await postUser({ email: 'ada@example.org', firstName: 'Ada' }, 'order-1');
+
+    expect(first.status).toBe(201);
+    expect(retry).toEqual({ ...first, headers: { ...first.headers, 'Idempotent-Replayed': 'true' } });
+    expect(await count('users')).toBe(1);
+  });
+
+  it('replays a school creation the same way', async () => {
+    const first = await postSchool({ name: 'Hilltop', code: 'HT' }, '"f5b0c2a4-key"');
+    const retry = await postSchool({ name: 'Hilltop', code: 'HT' }, '"f5b0c2a4-key"');
+
+    expect(first).toEqual({
+      status: 201,
+      headers: { 'Content-Type': 'application/json', Location: `/schools/${first.body.schoolId}` },
+      body: expect.objectContaining({ name: 'Hilltop', code: 'HT' }),
+    });
+    expect(retry.body).toEqual(first.body);
+    expect(await count('schools')).toBe(1);
+  });
+
+  it('creates exactly one user when retries with the same key arrive at once', async () => {
+    const replies = await Promise.all(Array.from({ length: 6 }, () => postUser({ firstName: 'Grace' }, 'burst-1')));
+
+    expect(replies.map((r) => r.status)).toEqual([201, 201, 201, 201, 201, 201]);
+    expect(new Set(replies.map((r) => r.body.userId)).size).toBe(1);
+    expect(await count('users')).toBe(1);
+  });
+
+  it('answers 422 when the key was used with another body, and creates nothing more', async () => {
+    await postUser({ firstName: 'Ada' }, 'order-2');
+    const reused = await postUser({ firstName: 'Grace' }, 'order-2');
+
+    expect(reused).toEqual({
+      status: 422,
+      headers: { 'Content-Type': 'application/problem+json' },
+      body: {
+        type: 'about:blank',
+        title: 'Unprocessable Content',
+        status: 422,
+        detail: 'This Idempotency-Key was already used with another request body.',
+        requestId: expect.any(String),
+      },
+    });
+    expect(await count('users')).toBe(1);
+  });
+
+  it('scopes keys by route: the same key on POST /schools is another request', async () => {
+    expect((await postUser({ firstName: 'Ada' }, 'shared-key')).status).toBe(201);
+    expect((await postSchool({ name: 'Hilltop' }, 'shared-key')).status).toBe(201);
+  });
+
+  it('keeps the key free when the creation failed, so a corrected retry can use it', async () => {
+    await postUser({ firstName: 'Ada', email: 'taken@example.org' });
+    const conflict = await postUser({ firstName: 'Ada', email: 'taken@example.org' }, 'order-3');
+    expect(conflict.status).toBe(409);
+    expect(await count('idempotency_keys')).toBe(0);
+
+    await withClient((c) => c.query('DELETE FROM users'));
+    expect((await postUser({ firstName: 'Ada', email: 'taken@example.org' }, 'order-3')).status).toBe(201);
+  });
+
+  it('claims an expired key afresh', async () => {
+    const first = await postUser({ firstName: 'Ada' }, 'old-key');
+    await withClient((c) => c.query(`UPDATE idempotency_keys SET "expiresAt" = now() - interval '1 second'`));
+
+    const again = await postUser({ firstName: 'Ada' }, 'old-key');
+    expect(again.status).toBe(201);
+    expect(again.body.userId).not.toBe(first.body.userId);
+    expect(again.headers['Idempotent-Replayed']).toBeUndefined();
+  });
+
+  it.each([
+    ['empty', ''],
+    ['over 255 characters', 'k'.repeat(256)],
+    ['with a control character', 'bad\tkey'],
+    ['with a space', 'two words'],
+  ])('answers 400 for a key %s, and stores nothing', async (_, key) => {
+    const reply = await postUser({ firstName: 'Ada' }, key);
+
+    expect(reply).toEqual({
+      status: 400,
+      headers: { 'Content-Type': 'application/problem+json' },
+      body: {
+        type: 'about:blank',
+        title: 'Bad Request',
+        status: 400,
+        detail: 'The Idempotency-Key header is not valid.',
+        errors: [{ path: 'Idempotency-Key', message: 'must be 1 to 255 visible ASCII characters' }],
+        requestId: expect.any(String),
+      },
+    });
+    expect(await count('users')).toBe(0);
+    expect(await count('idempotency_keys')).toBe(0);
+  });
+
+  it('validates the body before the key: an invalid body is a 400 and does not use the key up', async () => {
+    expect((await postUser({ firstName: '' }, 'order-4')).status).toBe(400);
+    expect((await postUser({ firstName: 'Ada' }, 'order-4')).status).toBe(201);
+  });
+});
