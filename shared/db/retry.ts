@@ -1,4 +1,8 @@
-import { ConnectionError, ConnectionRefusedError, DatabaseError, type RetryOptions } from 'sequelize';
+import type { RetryOptions } from 'sequelize';
+
+/** Matched by name, as in ./errors: a second copy of Sequelize (a test's isolated registry) defeats instanceof. */
+const errorName = (error: unknown) => (error instanceof Error ? error.name : '');
+const CONNECT_ERROR_NAME = /^Sequelize(Connection|ConnectionRefused|AccessDenied|HostNotFound|HostNotReachable|InvalidConnection)Error$/;
 
 function codeOf(error: unknown): string | undefined {
   const parent = (error as { parent?: { code?: unknown } }).parent ?? error;
@@ -29,17 +33,19 @@ const READ_ONLY_SQL = /^\s*(SELECT|SHOW)\b/i;
  * did not apply it, or it only reads. Everything else surfaces (as a 503 when the database is at fault).
  */
 export function isSafeToRetry(error: unknown): boolean {
-  // ConnectionAcquireTimeoutError is a ConnectionError too, but FAST_CONNECT_FAILURES never matches it.
-  if (error instanceof ConnectionRefusedError) return true;
-  if (error instanceof ConnectionError) return FAST_CONNECT_FAILURES.has(codeOf(error) ?? '');
-  if (!(error instanceof DatabaseError)) return false;
+  const name = errorName(error);
+  if (name === 'SequelizeConnectionRefusedError') return true;
+  // Not the acquire or connect timeouts: their time is spent.
+  if (CONNECT_ERROR_NAME.test(name)) return FAST_CONNECT_FAILURES.has(codeOf(error) ?? '');
+  if (name !== 'SequelizeDatabaseError') return false;
   if (SESSION_TERMINATED.has(codeOf(error) ?? '')) return true;
-  return LOST_CONNECTION.test(error.message) && READ_ONLY_SQL.test(error.sql ?? '');
+  const { message, sql } = error as Error & { sql?: string };
+  return LOST_CONNECTION.test(message) && READ_ONLY_SQL.test(sql ?? '');
 }
 
 /** True when the server refused the password: the credentials provider must fetch it again. */
 export function isAuthFailure(error: unknown): boolean {
-  return error instanceof ConnectionError && codeOf(error) === '28P01';
+  return CONNECT_ERROR_NAME.test(errorName(error)) && codeOf(error) === '28P01';
 }
 
 /**

