@@ -18,8 +18,10 @@ function sqlState(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+// "not queryable": a pooled client whose socket already closed; "Query read timeout": pg's client-side
+// query_timeout, when the socket went silent rather than closed.
 const UNAVAILABLE_MESSAGE =
-  /Connection terminated|connection is closed|Client has encountered a connection error|timeout exceeded when trying to connect/i;
+  /Connection terminated|connection is closed|Client has encountered a connection error|timeout exceeded when trying to connect|not queryable|Query read timeout/i;
 
 /**
  * Sequelize's connection errors (refused, timed out, acquire timeout, ...) and its TimeoutError, matched

@@ -158,6 +158,22 @@ describe.each(['reuse', 'per-invocation'] as const)('in %s mode', (mode) => {
   });
 });
 
+it('answers 503 when a statement outlives statement_timeout, and the connection serves the next request', async () => {
+  const warm = loadContainer({ DATABASE_URL: databaseUrl, DB_POOL_MODE: 'reuse', DB_STATEMENT_TIMEOUT_MS: '300' });
+  containers.push(warm);
+  const slow = warm.wrap(async () => {
+    await warm.db.getSequelize().query('SELECT pg_sleep(5)');
+    return { statusCode: 200 };
+  });
+
+  const started = Date.now();
+  const result = (await slow(httpEvent({ route: 'GET /slow' }), lambdaContext('slow'))) as { statusCode: number; headers: object };
+
+  expect(Date.now() - started).toBeLessThan(1500);
+  expect(result).toMatchObject({ statusCode: 503, headers: { 'Content-Type': 'application/problem+json', 'Retry-After': '1' } });
+  expect((await postUser(warm)).status).toBe(201);
+});
+
 it('answers only 2xx or 503 when more containers call at once than the server has connections', async () => {
   const crowd = Array.from({ length: 24 }, (_, i) => container(i % 2 ? 'reuse' : 'per-invocation'));
   // Containers run side by side; each serves one invocation at a time, as Lambda does.
