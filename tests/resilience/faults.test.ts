@@ -141,7 +141,7 @@ describe.each(['reuse', 'per-invocation'] as const)('in %s mode', (mode) => {
     });
 
     const started = Date.now();
-    const result = (await slow(httpEvent({ route: 'GET /slow' }), lambdaContext('slow', 1500))) as { statusCode: number; headers: object; body: string };
+    const result = (await slow(httpEvent({ route: 'GET /users/{userId}', pathParameters: { userId: crypto.randomUUID() } }), lambdaContext('slow', 1500))) as { statusCode: number; headers: object; body: string };
 
     expect(Date.now() - started).toBeLessThan(1500);
     expect(result.statusCode).toBe(503);
@@ -167,7 +167,7 @@ it('answers 503 when a statement outlives statement_timeout, and the connection 
   });
 
   const started = Date.now();
-  const result = (await slow(httpEvent({ route: 'GET /slow' }), lambdaContext('slow'))) as { statusCode: number; headers: object };
+  const result = (await slow(httpEvent({ route: 'GET /users/{userId}', pathParameters: { userId: crypto.randomUUID() } }), lambdaContext('slow'))) as { statusCode: number; headers: object };
 
   expect(Date.now() - started).toBeLessThan(1500);
   expect(result).toMatchObject({ statusCode: 503, headers: { 'Content-Type': 'application/problem+json', 'Retry-After': '1' } });
@@ -204,7 +204,7 @@ it('leaves no connection behind after 1,000 invocations across containers of bot
   expect(byContainer).toBeLessThanOrEqual(5);
   await Promise.all(fleet.map((c) => c.db.closeConnections()));
   expect(await serviceBackends()).toBe(0);
-});
+}, 120_000);
 
 it('sends no SET statement, which would pin an RDS Proxy connection', async () => {
   const warm = container('reuse');
