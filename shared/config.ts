@@ -80,7 +80,9 @@ function loadConfig(env: NodeJS.ProcessEnv) {
   if (deployed && e.AUTH_LOCAL_PUBLIC_JWK) {
     throw new Error('Invalid configuration: AUTH_LOCAL_PUBLIC_JWK is for the local API only; deployed, API Gateway verifies tokens');
   }
-  const auth = e.DB_AUTH ?? (local ? 'url' : 'secret');
+  // Deployed, an RDS IAM token by default: no password exists to leak or rotate (serverless.yml grants
+  // rds-db:connect for DB_USER).
+  const auth = e.DB_AUTH ?? (local ? 'url' : 'iam');
   if (auth === 'secret' && !e.DB_SECRET_ID) throw new Error('Invalid configuration: DB_AUTH=secret needs DB_SECRET_ID');
   if (auth === 'iam' && !(e.DB_HOST && e.DB_USER)) throw new Error('Invalid configuration: DB_AUTH=iam needs DB_HOST and DB_USER');
   if (auth !== 'url' && !e.AWS_REGION) throw new Error(`Invalid configuration: DB_AUTH=${auth} needs AWS_REGION`);

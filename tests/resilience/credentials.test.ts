@@ -163,12 +163,12 @@ describe('configuration', () => {
   it('requires what the chosen credentials provider needs', () => {
     expect(() => loadConfig({ ...base, DB_AUTH: 'secret', AWS_REGION: 'eu-west-1' })).toThrow('DB_AUTH=secret needs DB_SECRET_ID');
     expect(() => loadConfig({ ...base, DB_AUTH: 'iam', AWS_REGION: 'eu-west-1' })).toThrow('DB_AUTH=iam needs DB_HOST and DB_USER');
-    expect(() => loadConfig({ DB_HOST: 'db.internal', DB_USER: 'roster', DB_SECRET_ID: 'x' })).toThrow('DB_AUTH=secret needs AWS_REGION');
+    expect(() => loadConfig({ DB_HOST: 'db.internal', DB_USER: 'roster' })).toThrow('DB_AUTH=iam needs AWS_REGION');
   });
 
-  it('verifies TLS and reads the password from Secrets Manager by default when the database is not a local URL', () => {
-    const deployed = loadConfig({ DB_HOST: 'db.internal', DB_USER: 'roster', DB_SECRET_ID: 'roster-db', AWS_REGION: 'eu-west-1' });
-    expect(deployed.database).toMatchObject({ ssl: true, auth: 'secret', secretId: 'roster-db', region: 'eu-west-1' });
+  it('verifies TLS and signs an RDS IAM token by default when the database is not a local URL', () => {
+    const deployed = loadConfig({ DB_HOST: 'db.internal', DB_USER: 'roster', AWS_REGION: 'eu-west-1' });
+    expect(deployed.database).toMatchObject({ ssl: true, auth: 'iam', host: 'db.internal', user: 'roster', region: 'eu-west-1' });
     expect(loadConfig(base).database).toMatchObject({ ssl: false, auth: 'url' });
   });
 });
