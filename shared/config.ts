@@ -21,6 +21,13 @@ const EnvSchema = z.object({
   FUNCTION_TIMEOUT_MS: z.coerce.number().int().positive().default(10000),
   DB_SSL: z.enum(['off', 'verify']).optional(),
   LOG_SQL: z.enum(['true', 'false']).default('false'),
+  /** Where the scheduled sync reads the roster: `s3://bucket/prefix/`, `s3://bucket/key.zip`, a folder or a zip. */
+  ROSTER_SOURCE: z.string().min(1).optional(),
+  /** A bulk run that would soft-delete more than this share of live roster-managed users or schools applies nothing. */
+  ROSTER_MAX_DELETE_RATIO: z.coerce.number().min(0).max(1).default(0.1),
+  /** An S3-compatible endpoint (a local test server); unset in AWS, where the SDK finds the regional one. */
+  S3_ENDPOINT: z.url().optional(),
+  AWS_REGION: z.string().min(1).default('us-east-1'),
 });
 
 export type PoolMode = 'reuse' | 'per-invocation';
@@ -52,6 +59,16 @@ function loadConfig(env: NodeJS.ProcessEnv) {
       statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
       functionTimeoutMs: e.FUNCTION_TIMEOUT_MS,
       logSql: e.LOG_SQL === 'true',
+    }),
+    roster: Object.freeze({
+      source: e.ROSTER_SOURCE,
+      maxDeleteRatio: e.ROSTER_MAX_DELETE_RATIO,
+    }),
+    s3: Object.freeze({
+      endpoint: e.S3_ENDPOINT,
+      region: e.AWS_REGION,
+      // Local S3-compatible servers serve buckets by path, not by host name.
+      forcePathStyle: Boolean(e.S3_ENDPOINT),
     }),
   });
 }
