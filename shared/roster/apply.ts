@@ -176,11 +176,12 @@ async function applySchools(db: Db, result: ApplyResult): Promise<void> {
     SELECT 'orgs.csv', line, 'identifier', format('identifier %s is also on line %s; the school is imported without a code', code, first)
     FROM cleared`);
   await db.query(`
-    WITH cleared AS (
-      UPDATE plan_schools p SET code = NULL
+    WITH taken AS (
+      SELECT p.line, p.code FROM plan_schools p
       WHERE p.code IS NOT NULL AND EXISTS (
         SELECT 1 FROM schools s WHERE s.code = p.code AND s."deletedAt" IS NULL AND s."schoolId" IS DISTINCT FROM p.school_id)
-      RETURNING p.line, p.code
+    ), cleared AS (
+      UPDATE plan_schools p SET code = NULL FROM taken t WHERE p.line = t.line RETURNING t.line, t.code
     )
     INSERT INTO sync_errors
     SELECT 'orgs.csv', line, 'identifier', format('identifier %s is the code of another school; the school is imported without a code', code)
