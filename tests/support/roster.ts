@@ -1,6 +1,7 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { withClient } from './db';
 
 export type Cell = string | number | null | undefined;
@@ -100,4 +101,15 @@ export async function snapshot() {
 
 export function counts(created = 0, updated = 0, unchanged = 0, deleted = 0, restored = 0) {
   return { created, updated, unchanged, deleted, restored };
+}
+
+/** The files as a zip (deflated, as exports are), written to a new temporary file. */
+export async function writeZip(files: Record<string, string>): Promise<string> {
+  const { ZipFile } = await import('yazl');
+  const zip = new ZipFile();
+  for (const [name, content] of Object.entries(files)) zip.addBuffer(Buffer.from(content), name);
+  zip.end();
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'roster-zip-')), 'roster.zip');
+  await pipeline(zip.outputStream, createWriteStream(file));
+  return file;
 }
