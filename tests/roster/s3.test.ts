@@ -28,8 +28,8 @@ beforeAll(async () => {
     AWS_REGION: 'eu-west-1',
   });
   // Loaded only now: the service's config reads S3_ENDPOINT when it loads.
-  ({ runRosterSync } = await import('../../shared/roster/sync'));
-  const { getSequelize } = await import('../../shared/db/sequelize');
+  ({ runRosterSync } = require('../../shared/roster/sync') as typeof import('../../shared/roster/sync'));
+  const { getSequelize } = require('../../shared/db/sequelize') as typeof import('../../shared/db/sequelize');
   closeDatabase = () => getSequelize().close();
   // s3rver predates the SDK's default request checksums (aws-chunked uploads).
   upload = new S3Client({
