@@ -128,6 +128,8 @@ export async function applyRoster(db: Db, manifest: Manifest, options: ApplyOpti
 
   await applySchools(db, result);
   await applyUsers(db, result);
+  // Autovacuum has not seen the rows this transaction wrote: fresh statistics keep the joins below hashed.
+  await db.query('ANALYZE users; ANALYZE schools; ANALYZE user_schools;');
   const linksMode = manifest.version === '1.1' ? manifest.users : manifest.roles;
   if (linksMode !== 'absent') await applyMemberships(db, manifest, linksMode, result);
   result.otherOrgs = (await numbers<'n'>(db, `SELECT count(*) AS n FROM stage_orgs WHERE type <> 'school'`)).n;
@@ -293,9 +295,12 @@ async function applyMemberships(db: Db, manifest: Manifest, mode: FileMode, resu
     WHERE p.status = 'active' AND us."userUserId" = p.user_id AND us."schoolSchoolId" = p.school_id
       AND us.source = 'roster' AND us.role <> p.role`);
   // A pair already linked through the API stays the API's link, with its role: the roster never takes it over.
+  // The anti-join skips existing pairs cheaply; ON CONFLICT covers a link the API adds meanwhile.
   counts.created = await rowCount(db, `
     INSERT INTO user_schools ("userUserId", "schoolSchoolId", role, source)
-    SELECT user_id, school_id, role, 'roster' FROM plan_links WHERE status = 'active'
+    SELECT p.user_id, p.school_id, p.role, 'roster' FROM plan_links p
+    WHERE p.status = 'active'
+      AND NOT EXISTS (SELECT 1 FROM user_schools us WHERE us."userUserId" = p.user_id AND us."schoolSchoolId" = p.school_id)
     ON CONFLICT ("userUserId", "schoolSchoolId") DO NOTHING`);
   const planned = (await numbers<'n'>(db, `SELECT count(*) AS n FROM plan_links WHERE status = 'active'`)).n;
   counts.unchanged = planned - counts.created - counts.updated;

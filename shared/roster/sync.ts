@@ -118,6 +118,8 @@ export async function runRosterSync(options: SyncOptions = {}): Promise<SyncSumm
     // A large roster takes longer than the API's statement timeout; the Lambda timeout bounds the run,
     // and a run killed mid-way is rolled back by the server when its connection drops.
     await db.query(`SET LOCAL statement_timeout = 0`);
+    // Room for the hash joins and sorts over a whole district's rows to stay in memory.
+    await db.query(`SET LOCAL work_mem = '64MB'`);
     if (!location) throw new RosterInputError('No roster source: set ROSTER_SOURCE or pass a source');
 
     const log = new ErrorLog();
