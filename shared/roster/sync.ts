@@ -118,6 +118,9 @@ export async function runRosterSync(options: SyncOptions = {}): Promise<SyncSumm
     // A large roster takes longer than the API's statement timeout; the Lambda timeout bounds the run,
     // and a run killed mid-way is rolled back by the server when its connection drops.
     await db.query(`SET LOCAL statement_timeout = 0`);
+    // A client that died mid-run (a Lambda stopped at its timeout) is noticed within seconds, even during
+    // a long statement, so its transaction is rolled back and its locks freed without waiting.
+    await db.query(`SET LOCAL client_connection_check_interval = '2s'`);
     // Room for the hash joins and sorts over a whole district's rows to stay in memory.
     await db.query(`SET LOCAL work_mem = '64MB'`);
     if (!location) throw new RosterInputError('No roster source: set ROSTER_SOURCE or pass a source');
