@@ -295,12 +295,16 @@ async function applyMemberships(db: Db, manifest: Manifest, mode: FileMode, resu
     WHERE p.status = 'active' AND us."userUserId" = p.user_id AND us."schoolSchoolId" = p.school_id
       AND us.source = 'roster' AND us.role <> p.role`);
   // A pair already linked through the API stays the API's link, with its role: the roster never takes it over.
-  // The anti-join skips existing pairs cheaply; ON CONFLICT covers a link the API adds meanwhile.
+  // The new pairs are found before inserting: an INSERT whose own anti-join reads user_schools would
+  // rescan the rows it is adding. ON CONFLICT covers a link the API adds meanwhile.
+  await db.query(`
+    CREATE TEMP TABLE new_links ON COMMIT DROP AS
+    SELECT p.user_id, p.school_id, p.role FROM plan_links p
+    WHERE p.status = 'active'
+      AND NOT EXISTS (SELECT 1 FROM user_schools us WHERE us."userUserId" = p.user_id AND us."schoolSchoolId" = p.school_id)`);
   counts.created = await rowCount(db, `
     INSERT INTO user_schools ("userUserId", "schoolSchoolId", role, source)
-    SELECT p.user_id, p.school_id, p.role, 'roster' FROM plan_links p
-    WHERE p.status = 'active'
-      AND NOT EXISTS (SELECT 1 FROM user_schools us WHERE us."userUserId" = p.user_id AND us."schoolSchoolId" = p.school_id)
+    SELECT user_id, school_id, role, 'roster' FROM new_links
     ON CONFLICT ("userUserId", "schoolSchoolId") DO NOTHING`);
   const planned = (await numbers<'n'>(db, `SELECT count(*) AS n FROM plan_links WHERE status = 'active'`)).n;
   counts.unchanged = planned - counts.created - counts.updated;
