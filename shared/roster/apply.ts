@@ -29,21 +29,24 @@ async function numbers<K extends string>(db: Db, sql: string): Promise<Record<K,
 }
 
 /**
- * Drops staged rows that repeat an earlier row's key (keeping the first), reporting each. `key` is an
- * SQL expression over the table's columns; rejected user rows are marked invalid in stage_users so that
- * their record and memberships are left as they are.
+ * Drops staged rows that repeat an earlier row's key (keeping the first), reporting each. `key` gives the
+ * SQL expression of the key for a table alias; the GROUP BY finds repeats cheaply when, as usual, there
+ * are none. Rejected user rows are marked invalid in stage_users so that their record and memberships
+ * are left as they are.
  */
-async function rejectRepeats(db: Db, table: string, file: string, column: string, key: string, label: string, consequence: string): Promise<void> {
+async function rejectRepeats(db: Db, table: string, file: string, column: string, key: (alias: string) => string, label: string): Promise<void> {
   await db.query(`
-    WITH ranked AS (
-      SELECT line, ${key} AS key, min(line) OVER (PARTITION BY ${key}) AS first FROM ${table} WHERE ${key} IS NOT NULL
+    WITH repeated AS (
+      SELECT ${key('t')} AS key, min(line) AS first FROM ${table} t WHERE ${key('t')} IS NOT NULL GROUP BY 1 HAVING count(*) > 1
+    ), ranked AS (
+      SELECT t.line, r.key, r.first FROM ${table} t JOIN repeated r ON ${key('t')} = r.key
     ), dropped AS (
       DELETE FROM ${table} t USING ranked r WHERE t.line = r.line AND r.line > r.first RETURNING t.line, r.first, r.key
     ), marked AS (
       UPDATE stage_users s SET valid = false FROM dropped d WHERE ${table === 'plan_users' ? 's.line = d.line' : 'false'}
     )
     INSERT INTO sync_errors
-    SELECT '${file}', line, '${column}', format('${label} %s is also on line %s; ${consequence}', key, first) FROM dropped`);
+    SELECT '${file}', line, '${column}', format('${label} %s is also on line %s; this row is skipped', key, first) FROM dropped`);
 }
 
 /** Drops planned user rows whose value is held by another live user, reporting each. */
@@ -98,8 +101,8 @@ export async function applyRoster(db: Db, manifest: Manifest, options: ApplyOpti
     CREATE INDEX ON stage_orgs (sourced_id);
     CREATE INDEX ON stage_users (sourced_id);
     ANALYZE stage_orgs; ANALYZE stage_users;`);
-  await rejectRepeats(db, 'stage_orgs', 'orgs.csv', 'sourcedId', 'sourced_id', 'sourcedId', 'this row is skipped');
-  await rejectRepeats(db, 'stage_users', 'users.csv', 'sourcedId', 'sourced_id', 'sourcedId', 'this row is skipped');
+  await rejectRepeats(db, 'stage_orgs', 'orgs.csv', 'sourcedId', (t) => `${t}.sourced_id`, 'sourcedId');
+  await rejectRepeats(db, 'stage_users', 'users.csv', 'sourcedId', (t) => `${t}.sourced_id`, 'sourcedId');
 
   // OneRoster 1.1 keeps memberships in users.csv: one staged link per org of a valid user row.
   await db.query(`
@@ -210,8 +213,8 @@ async function applySchools(db: Db, result: ApplyResult): Promise<void> {
 async function applyUsers(db: Db, result: ApplyResult): Promise<void> {
   const counts = result.users;
   // The API's unique rules (email case-insensitively, userName) hold among the file's rows too.
-  await rejectRepeats(db, 'plan_users', 'users.csv', 'email', 'lower(email)', 'email', 'this row is skipped');
-  await rejectRepeats(db, 'plan_users', 'users.csv', 'username', 'user_name', 'username', 'this row is skipped');
+  await rejectRepeats(db, 'plan_users', 'users.csv', 'email', (t) => `lower(${t}.email)`, 'email');
+  await rejectRepeats(db, 'plan_users', 'users.csv', 'username', (t) => `${t}.user_name`, 'username');
 
   // Adoption: a new roster user whose email is a live API user's (no sourcedId) becomes that user.
   await db.query(`
