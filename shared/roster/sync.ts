@@ -114,10 +114,6 @@ export async function runRosterSync(options: SyncOptions = {}): Promise<SyncSumm
     // The lock is ours: a run still marked running was killed before it could say so.
     await db.query(`UPDATE roster_sync_runs SET status = 'interrupted', "finishedAt" = now() WHERE status = 'running'`);
     runId = await insertRun(db, 'running', location, force);
-    // The staging tables of a large district outgrow the default 8 MB of temp buffers, and spilling them
-    // costs more than the SQL itself. Settable only before the session's first temporary table: a warm
-    // connection that already ran a sync keeps the value it got then.
-    await db.query(`SET temp_buffers = '256MB'`).catch(() => {});
     await db.query('BEGIN');
     // A large roster takes longer than the API's statement timeout; the Lambda timeout bounds the run,
     // and a run killed mid-way is rolled back by the server when its connection drops.
