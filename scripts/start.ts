@@ -32,8 +32,8 @@ async function main(): Promise<void> {
     process.env.DATABASE_URL = withDatabase(embedded.serverUrl, LOCAL_DATABASE);
   }
   // Imported only now: the service's config reads DATABASE_URL when it loads.
-  const { migrateUp } = await import('../shared/db/migrator');
-  const { getSequelize } = await import('../shared/db/sequelize');
+  const { migrateUp } = require('../shared/db/migrator') as typeof import('../shared/db/migrator');
+  const { getSequelize } = require('../shared/db/sequelize') as typeof import('../shared/db/sequelize');
   const applied = await migrateUp(getSequelize());
   await getSequelize().close();
 
