@@ -49,14 +49,25 @@ async function rejectRepeats(db: Db, table: string, file: string, column: string
     SELECT '${file}', line, '${column}', format('${label} %s is also on line %s; this row is skipped', key, first) FROM dropped`);
 }
 
-/** Drops planned user rows whose value is held by another live user, reporting each. */
-async function rejectTakenUserValue(db: Db, column: string, csvColumn: string, compare: (a: string, b: string) => string): Promise<void> {
+/**
+ * Drops planned user rows whose email (case-insensitively) or userName is held by another live user,
+ * reporting each. Only a value new to its record can clash (a record already holding a value holds it
+ * alone), so a re-run of the same roster checks nothing.
+ */
+async function rejectTakenUserValue(db: Db, field: 'email' | 'userName'): Promise<void> {
+  const [value, current, csvColumn, same] =
+    field === 'email'
+      ? ['email', 'cur_email', 'email', (a: string, b: string) => `lower(${a}) = lower(${b})`]
+      : ['user_name', 'cur_user_name', 'username', (a: string, b: string) => `${a} = ${b}`];
   await db.query(`
     WITH dropped AS (
       DELETE FROM plan_users p
-      WHERE p.${column} IS NOT NULL AND EXISTS (
-        SELECT 1 FROM users x WHERE x."deletedAt" IS NULL AND ${compare('x', 'p')} AND x."userId" IS DISTINCT FROM p.user_id)
-      RETURNING p.line, p.${column} AS value
+      WHERE p.${value} IS NOT NULL
+        AND (p.user_id IS NULL OR p.was_deleted OR p.${current} IS NULL OR NOT ${same(`p.${value}`, `p.${current}`)})
+        AND EXISTS (
+          SELECT 1 FROM users x
+          WHERE x."deletedAt" IS NULL AND ${same(`x."${field}"`, `p.${value}`)} AND x."userId" IS DISTINCT FROM p.user_id)
+      RETURNING p.line, p.${value} AS value
     ), marked AS (
       UPDATE stage_users s SET valid = false FROM dropped d WHERE s.line = d.line
     )
@@ -97,10 +108,8 @@ export async function applyRoster(db: Db, manifest: Manifest, options: ApplyOpti
     otherOrgMemberships: 0,
   };
 
-  await db.query(`
-    CREATE INDEX ON stage_orgs (sourced_id);
-    CREATE INDEX ON stage_users (sourced_id);
-    ANALYZE stage_orgs; ANALYZE stage_users;`);
+  // Temporary tables are never analyzed by autovacuum: without statistics the planner guesses their size.
+  await db.query('ANALYZE stage_orgs; ANALYZE stage_users;');
   await rejectRepeats(db, 'stage_orgs', 'orgs.csv', 'sourcedId', (t) => `${t}.sourced_id`, 'sourcedId');
   await rejectRepeats(db, 'stage_users', 'users.csv', 'sourcedId', (t) => `${t}.sourced_id`, 'sourcedId');
 
@@ -110,7 +119,6 @@ export async function applyRoster(db: Db, manifest: Manifest, options: ApplyOpti
     SELECT 'users.csv', u.line, 'orgSourcedIds', u.sourced_id, btrim(o.id), u.role, true, u.status, u.links_ok
     FROM stage_users u CROSS JOIN LATERAL unnest(string_to_array(u.org_sourced_ids, ',')) AS o (id)
     WHERE u.valid AND btrim(o.id) <> '';
-    CREATE INDEX ON stage_links (user_sourced_id);
     ANALYZE stage_links;`);
 
   await db.query(`
@@ -120,9 +128,11 @@ export async function applyRoster(db: Db, manifest: Manifest, options: ApplyOpti
     WHERE o.type = 'school' AND o.valid AND o.status = 'active';
     CREATE TEMP TABLE plan_users ON COMMIT DROP AS
     SELECT su.line, su.sourced_id, su.first_name, su.last_name, su.email, su.user_name,
-           u."userId" AS user_id, u."deletedAt" IS NOT NULL AS was_deleted, false AS adopted
+           u."userId" AS user_id, u."deletedAt" IS NOT NULL AS was_deleted, false AS adopted,
+           u."firstName" AS cur_first_name, u."lastName" AS cur_last_name, u.email AS cur_email, u."userName" AS cur_user_name
     FROM stage_users su LEFT JOIN users u ON u."sourcedId" = su.sourced_id
     WHERE su.valid AND su.status = 'active';
+    ANALYZE plan_schools; ANALYZE plan_users;
     CREATE TEMP TABLE gone_schools ON COMMIT DROP AS ${goneSql('schools', 'schoolId', 'stage_orgs', manifest.orgs, `s.type = 'school'`)};
     CREATE TEMP TABLE gone_users ON COMMIT DROP AS ${goneSql('users', 'userId', 'stage_users', manifest.users, 'true')};`);
 
@@ -218,7 +228,9 @@ async function applyUsers(db: Db, result: ApplyResult): Promise<void> {
 
   // Adoption: a new roster user whose email is a live API user's (no sourcedId) becomes that user.
   await db.query(`
-    UPDATE plan_users p SET user_id = u."userId", adopted = true
+    UPDATE plan_users p
+    SET user_id = u."userId", adopted = true,
+        cur_first_name = u."firstName", cur_last_name = u."lastName", cur_email = u.email, cur_user_name = u."userName"
     FROM users u
     WHERE p.user_id IS NULL AND p.email IS NOT NULL
       AND u."deletedAt" IS NULL AND u."sourcedId" IS NULL AND lower(u.email) = lower(p.email)`);
@@ -229,8 +241,8 @@ async function applyUsers(db: Db, result: ApplyResult): Promise<void> {
     DELETE FROM user_schools WHERE source = 'roster' AND "userUserId" IN (SELECT id FROM gone_users)`);
 
   // Checked after the deletions, which free their emails and user names.
-  await rejectTakenUserValue(db, 'email', 'email', (x, p) => `lower(${x}.email) = lower(${p}.email)`);
-  await rejectTakenUserValue(db, 'user_name', 'username', (x, p) => `${x}."userName" = ${p}.user_name`);
+  await rejectTakenUserValue(db, 'email');
+  await rejectTakenUserValue(db, 'userName');
 
   const changed = await numbers<'restored' | 'updated' | 'adopted' | 'matched'>(db, `
     WITH changed AS (
@@ -240,8 +252,8 @@ async function applyUsers(db: Db, result: ApplyResult): Promise<void> {
       FROM plan_users p
       WHERE u."userId" = p.user_id
         AND (p.was_deleted OR p.adopted
-             OR u."firstName" IS DISTINCT FROM p.first_name OR u."lastName" IS DISTINCT FROM p.last_name
-             OR u.email IS DISTINCT FROM p.email OR u."userName" IS DISTINCT FROM p.user_name)
+             OR p.first_name IS DISTINCT FROM p.cur_first_name OR p.last_name IS DISTINCT FROM p.cur_last_name
+             OR p.email IS DISTINCT FROM p.cur_email OR p.user_name IS DISTINCT FROM p.cur_user_name)
       RETURNING p.was_deleted, p.adopted
     )
     SELECT count(*) FILTER (WHERE was_deleted) AS restored, count(*) FILTER (WHERE NOT was_deleted) AS updated,

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { CopyWriter } from './copy';
+import { CopyWriter, type Cell } from './copy';
 import { readCsv, type CsvRow } from './csv';
 import type { RosterVersion } from './manifest';
 import { ErrorLog, parseRole, RowChecker } from './rows';
@@ -27,26 +27,32 @@ export async function createStagingTables(client: pg.ClientBase): Promise<void> 
   `);
 }
 
-export type RowCallback = (file: string) => void;
+/** What every file of one run is staged with. */
+export interface StagingContext {
+  client: pg.ClientBase;
+  source: RosterSource;
+  errors: ErrorLog;
+  /** Called after each row read, with the file's name (progress). */
+  onRow: (file: string) => void;
+}
 
-async function stageFile(
-  client: pg.ClientBase,
-  source: RosterSource,
-  file: string,
-  required: readonly string[],
-  table: string,
-  columns: readonly string[],
-  onRow: RowCallback,
-  toCells: (check: RowChecker, row: CsvRow) => (string | number | boolean | null)[] | null,
-  errors: ErrorLog,
-): Promise<void> {
-  const input = await source.open(file);
-  const writer = new CopyWriter(client, table, columns);
+interface FileSpec {
+  file: string;
+  required: readonly string[];
+  table: string;
+  columns: readonly string[];
+  /** The row's staging cells, or null when it cannot be staged at all (no sourcedId). */
+  toCells: (check: RowChecker, row: CsvRow) => Cell[] | null;
+}
+
+async function stageFile({ client, source, errors, onRow }: StagingContext, spec: FileSpec): Promise<void> {
+  const input = await source.open(spec.file);
+  const writer = new CopyWriter(client, spec.table, spec.columns);
   try {
-    for await (const row of readCsv(input, file, required)) {
-      const cells = toCells(new RowChecker(row, file, errors), row);
+    for await (const row of readCsv(input, spec.file, spec.required)) {
+      const cells = spec.toCells(new RowChecker(row, spec.file, errors), row);
       if (cells) await writer.write(cells);
-      onRow(file);
+      onRow(spec.file);
     }
   } catch (error) {
     input.destroy();
@@ -58,11 +64,13 @@ async function stageFile(
 }
 
 /** orgs.csv: every org is staged (memberships naming a district are told apart from unknown orgs). */
-export function stageOrgs(client: pg.ClientBase, source: RosterSource, errors: ErrorLog, onRow: RowCallback): Promise<void> {
-  return stageFile(
-    client, source, 'orgs.csv', ['sourcedId', 'name', 'type'],
-    'stage_orgs', ['line', 'sourced_id', 'name', 'type', 'code', 'status', 'valid'], onRow,
-    (check, row) => {
+export function stageOrgs(context: StagingContext): Promise<void> {
+  return stageFile(context, {
+    file: 'orgs.csv',
+    required: ['sourcedId', 'name', 'type'],
+    table: 'stage_orgs',
+    columns: ['line', 'sourced_id', 'name', 'type', 'code', 'status', 'valid'],
+    toCells: (check, row) => {
       const sourcedId = check.required('sourcedId', 255);
       const status = check.status();
       const type = check.required('type', 255).toLowerCase();
@@ -73,32 +81,26 @@ export function stageOrgs(client: pg.ClientBase, source: RosterSource, errors: E
         // The org's identifier (a state or district school number) is the school's code when it fits.
         code = row.get('identifier') || null;
         if (code !== null && code.length > 64) {
-          errors.add({ file: 'orgs.csv', line: row.line, column: 'identifier', message: 'identifier is longer than 64 characters; the school is imported without a code' });
+          context.errors.add({ file: 'orgs.csv', line: row.line, column: 'identifier', message: 'identifier is longer than 64 characters; the school is imported without a code' });
           code = null;
         }
       }
       if (sourcedId === '') return null;
       return [row.line, sourcedId, name, type, code, status, check.valid];
     },
-    errors,
-  );
+  });
 }
 
 /** users.csv; in OneRoster 1.1 its `orgSourcedIds` and `role` are the memberships, expanded in SQL. */
-export function stageUsers(
-  client: pg.ClientBase,
-  source: RosterSource,
-  version: RosterVersion,
-  errors: ErrorLog,
-  onRow: RowCallback,
-): Promise<void> {
+export function stageUsers(context: StagingContext, version: RosterVersion): Promise<void> {
   const withLinks = version === '1.1';
   const required = ['sourcedId', 'givenName', 'familyName', 'email', 'username', ...(withLinks ? ['orgSourcedIds', 'role'] : [])];
-  return stageFile(
-    client, source, 'users.csv', required, 'stage_users',
-    ['line', 'sourced_id', 'first_name', 'last_name', 'email', 'user_name', 'status', 'valid', 'org_sourced_ids', 'role', 'links_ok'],
-    onRow,
-    (check, row) => {
+  return stageFile(context, {
+    file: 'users.csv',
+    required,
+    table: 'stage_users',
+    columns: ['line', 'sourced_id', 'first_name', 'last_name', 'email', 'user_name', 'status', 'valid', 'org_sourced_ids', 'role', 'links_ok'],
+    toCells: (check, row) => {
       const sourcedId = check.required('sourcedId', 255);
       const status = check.status();
       const firstName = check.required('givenName', 100);
@@ -116,7 +118,7 @@ export function stageUsers(
         if (orgs !== null && role === null) {
           // The user is still imported; only the memberships this row names are skipped.
           linksOk = false;
-          errors.add({
+          context.errors.add({
             file: 'users.csv', line: row.line, column: 'role',
             message: value === '' ? 'role is required for the orgs in orgSourcedIds; memberships skipped' : `role "${value}" is not a known role; memberships skipped`,
           });
@@ -124,16 +126,17 @@ export function stageUsers(
       }
       return [row.line, sourcedId, firstName, lastName, email, userName, status, check.valid, orgs, role, linksOk];
     },
-    errors,
-  );
+  });
 }
 
 /** roles.csv (OneRoster 1.2): one membership per row. */
-export function stageRoles(client: pg.ClientBase, source: RosterSource, errors: ErrorLog, onRow: RowCallback): Promise<void> {
-  return stageFile(
-    client, source, 'roles.csv', ['userSourcedId', 'orgSourcedId', 'role'],
-    'stage_links', ['file', 'line', 'col', 'user_sourced_id', 'org_sourced_id', 'role', 'primary_role', 'status', 'valid'], onRow,
-    (check, row) => {
+export function stageRoles(context: StagingContext): Promise<void> {
+  return stageFile(context, {
+    file: 'roles.csv',
+    required: ['userSourcedId', 'orgSourcedId', 'role'],
+    table: 'stage_links',
+    columns: ['file', 'line', 'col', 'user_sourced_id', 'org_sourced_id', 'role', 'primary_role', 'status', 'valid'],
+    toCells: (check, row) => {
       const userSourcedId = check.required('userSourcedId', 255);
       const orgSourcedId = check.required('orgSourcedId', 255);
       const status = check.status();
@@ -144,6 +147,5 @@ export function stageRoles(client: pg.ClientBase, source: RosterSource, errors: 
       const primary = row.get('roleType').toLowerCase() !== 'secondary';
       return ['roles.csv', row.line, 'orgSourcedId', userSourcedId, orgSourcedId, role ?? null, primary, status, check.valid];
     },
-    errors,
-  );
+  });
 }

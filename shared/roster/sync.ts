@@ -5,8 +5,9 @@ import { applyRoster, type ApplyResult } from './apply';
 import { RosterInputError } from './errors';
 import { readManifest, type Manifest } from './manifest';
 import { ErrorLog } from './rows';
+import type { RosterSource } from './source';
 import { openRosterSource } from './sources';
-import { createStagingTables, stageOrgs, stageRoles, stageUsers } from './staging';
+import { createStagingTables, stageOrgs, stageRoles, stageUsers, type StagingContext } from './staging';
 import { emptyCounts, MAX_REPORTED_ERRORS, type RowError, type RunStatus, type SyncProgress, type SyncSummary } from './types';
 
 /** Arbitrary, fixed key of the advisory lock that lets one roster sync run at a time. */
@@ -55,11 +56,14 @@ async function finishRun(db: pg.ClientBase, id: string, summary: SyncSummary): P
 }
 
 async function collectErrors(db: pg.ClientBase, log: ErrorLog): Promise<{ errors: RowError[]; errorCount: number }> {
+  // Reported in the order the files are read, then by line.
+  const order = ['orgs.csv', 'users.csv', 'roles.csv'];
   const { rows } = await db.query<RowError>(
-    `SELECT file, line, col AS column, message FROM sync_errors ORDER BY file, line LIMIT ${MAX_REPORTED_ERRORS}`,
+    `SELECT file, line, col AS column, message FROM sync_errors
+     ORDER BY array_position($1::text[], file), line LIMIT ${MAX_REPORTED_ERRORS}`,
+    [order],
   );
   const { rows: [total] } = await db.query<{ n: string }>('SELECT count(*) AS n FROM sync_errors');
-  const order = ['orgs.csv', 'users.csv', 'roles.csv'];
   const errors = [...log.kept, ...rows]
     .sort((a, b) => order.indexOf(a.file) - order.indexOf(b.file) || a.line - b.line)
     .slice(0, MAX_REPORTED_ERRORS);
@@ -67,16 +71,21 @@ async function collectErrors(db: pg.ClientBase, log: ErrorLog): Promise<{ errors
 }
 
 /** Streams the files the manifest names into the staging tables, reporting rows per second as it goes. */
-async function stageRoster(db: pg.ClientBase, options: SyncOptions, manifest: Manifest, source: Awaited<ReturnType<typeof openRosterSource>>, log: ErrorLog): Promise<void> {
+async function stageRoster(db: pg.ClientBase, options: SyncOptions, manifest: Manifest, source: RosterSource, log: ErrorLog): Promise<void> {
   let rows = 0;
-  const onRow = (file: string) => {
-    rows++;
-    if (rows % 5000 === 0) options.onProgress?.({ phase: `reading ${file}`, rows });
+  const context: StagingContext = {
+    client: db,
+    source,
+    errors: log,
+    onRow: (file) => {
+      rows++;
+      if (rows % 5000 === 0) options.onProgress?.({ phase: `reading ${file}`, rows });
+    },
   };
   await createStagingTables(db);
-  if (manifest.orgs !== 'absent') await stageOrgs(db, source, log, onRow);
-  if (manifest.users !== 'absent') await stageUsers(db, source, manifest.version, log, onRow);
-  if (manifest.roles !== 'absent') await stageRoles(db, source, log, onRow);
+  if (manifest.orgs !== 'absent') await stageOrgs(context);
+  if (manifest.users !== 'absent') await stageUsers(context, manifest.version);
+  if (manifest.roles !== 'absent') await stageRoles(context);
   options.onProgress?.({ phase: 'applying', rows });
 }
 

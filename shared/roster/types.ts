@@ -42,10 +42,10 @@ export interface SyncSummary {
 /** Kept in the summary and the run record; the count covers the rest, so a broken export cannot bloat either. */
 export const MAX_REPORTED_ERRORS = 1000;
 
-export type SyncPhase = 'reading users.csv' | 'reading orgs.csv' | 'reading roles.csv' | 'applying' | 'done';
-
 export interface SyncProgress {
-  phase: SyncPhase | string;
+  /** `reading <file>`, `applying`, then `done`. */
+  phase: string;
+  /** Rows read so far, all files together. */
   rows: number;
 }
 
