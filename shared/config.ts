@@ -20,7 +20,6 @@ const EnvSchema = z.object({
   /** The function's own timeout, used as the pool's eviction interval in `per-invocation` mode. */
   FUNCTION_TIMEOUT_MS: z.coerce.number().int().positive().default(10000),
   DB_SSL: z.enum(['off', 'verify']).optional(),
-  /** Prints every SQL statement with its bound values: local debugging only, refused when deployed. */
   /** Where the password comes from (SPEC §3): the URL, a Secrets Manager secret, or an RDS IAM token. */
   DB_AUTH: z.enum(['url', 'secret', 'iam']).optional(),
   /** Secret with a `password` (and optionally `username`) field, as RDS-managed secrets have. */
@@ -28,6 +27,7 @@ const EnvSchema = z.object({
   /** Overrides the Secrets Manager endpoint (a VPC endpoint, or a local fake in tests). */
   DB_SECRETS_ENDPOINT: z.url().optional(),
   AWS_REGION: z.string().min(1).optional(),
+  /** Prints every SQL statement with its bound values: local debugging only, refused when deployed. */
   LOG_SQL: z.enum(['true', 'false']).default('false'),
   /**
    * The public JWK of the development signing key (scripts/dev-auth.ts). Set only by `npm start`: the
@@ -38,6 +38,12 @@ const EnvSchema = z.object({
   /** Set by the Lambda runtime; serverless-offline sets IS_OFFLINE instead. */
   AWS_EXECUTION_ENV: z.string().optional(),
   IS_OFFLINE: z.string().optional(),
+  /** Where the scheduled sync reads the roster: `s3://bucket/prefix/`, `s3://bucket/key.zip`, a folder or a zip. */
+  ROSTER_SOURCE: z.string().min(1).optional(),
+  /** A bulk run that would soft-delete more than this share of live roster-managed users or schools applies nothing. */
+  ROSTER_MAX_DELETE_RATIO: z.coerce.number().min(0).max(1).default(0.1),
+  /** An S3-compatible endpoint (a local test server); unset in AWS, where the SDK finds the regional one. */
+  S3_ENDPOINT: z.url().optional(),
 });
 
 export type PoolMode = 'reuse' | 'per-invocation';
@@ -108,6 +114,16 @@ function loadConfig(env: NodeJS.ProcessEnv) {
       secretId: e.DB_SECRET_ID,
       secretsEndpoint: e.DB_SECRETS_ENDPOINT,
       region: e.AWS_REGION,
+    }),
+    roster: Object.freeze({
+      source: e.ROSTER_SOURCE,
+      maxDeleteRatio: e.ROSTER_MAX_DELETE_RATIO,
+    }),
+    s3: Object.freeze({
+      endpoint: e.S3_ENDPOINT,
+      region: e.AWS_REGION ?? 'us-east-1',
+      // Local S3-compatible servers serve buckets by path, not by host name.
+      forcePathStyle: Boolean(e.S3_ENDPOINT),
     }),
   });
 }

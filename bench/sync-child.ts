@@ -1,0 +1,15 @@
+import { getSequelize } from '../shared/db/sequelize';
+import { runRosterSync } from '../shared/roster/sync';
+
+/** One sync run in a process of its own, reporting its summary and the process's peak RSS as JSON. */
+async function main(): Promise<void> {
+  const summary = await runRosterSync({ source: process.argv[2], force: process.argv.includes('--force') });
+  await getSequelize().close();
+  const { errors, ...headline } = summary;
+  process.stdout.write(JSON.stringify({ ...headline, errors: errors.length, maxRssKiB: process.resourceUsage().maxRSS }));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

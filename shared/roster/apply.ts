@@ -1,0 +1,350 @@
+import type pg from 'pg';
+import type { FileMode, Manifest } from './manifest';
+import { emptyCounts, type EntityCounts } from './types';
+
+export interface ApplyOptions {
+  force: boolean;
+  maxDeleteRatio: number;
+}
+
+export interface ApplyResult {
+  /** Set when the delete-ratio safety stopped the run: nothing may be committed. */
+  refused?: string;
+  users: EntityCounts & { adopted: number };
+  schools: EntityCounts;
+  memberships: EntityCounts;
+  otherOrgs: number;
+  otherOrgMemberships: number;
+}
+
+type Db = pg.ClientBase;
+
+async function rowCount(db: Db, sql: string): Promise<number> {
+  return (await db.query(sql)).rowCount ?? 0;
+}
+
+async function numbers<K extends string>(db: Db, sql: string): Promise<Record<K, number>> {
+  const row = (await db.query(sql)).rows[0] as Record<K, string | number>;
+  return Object.fromEntries(Object.entries(row).map(([key, value]) => [key, Number(value)])) as Record<K, number>;
+}
+
+/**
+ * Drops staged rows that repeat an earlier row's key (keeping the first), reporting each. `key` gives the
+ * SQL expression of the key for a table alias; the GROUP BY finds repeats cheaply when, as usual, there
+ * are none. Rejected user rows are marked invalid in stage_users so that their record and memberships
+ * are left as they are.
+ */
+async function rejectRepeats(db: Db, table: string, file: string, column: string, key: (alias: string) => string, label: string): Promise<void> {
+  await db.query(`
+    WITH repeated AS (
+      SELECT ${key('t')} AS key, min(line) AS first FROM ${table} t WHERE ${key('t')} IS NOT NULL GROUP BY 1 HAVING count(*) > 1
+    ), ranked AS (
+      SELECT t.line, r.key, r.first FROM ${table} t JOIN repeated r ON ${key('t')} = r.key
+    ), dropped AS (
+      DELETE FROM ${table} t USING ranked r WHERE t.line = r.line AND r.line > r.first RETURNING t.line, r.first, r.key
+    ), marked AS (
+      UPDATE stage_users s SET valid = false FROM dropped d WHERE ${table === 'plan_users' ? 's.line = d.line' : 'false'}
+    )
+    INSERT INTO sync_errors
+    SELECT '${file}', line, '${column}', format('${label} %s is also on line %s; this row is skipped', key, first) FROM dropped`);
+}
+
+/**
+ * Drops planned user rows whose email (case-insensitively) or userName is held by another live user,
+ * reporting each. Only a value new to its record can clash (a record already holding a value holds it
+ * alone), so a re-run of the same roster checks nothing.
+ */
+async function rejectTakenUserValue(db: Db, field: 'email' | 'userName'): Promise<void> {
+  const [value, current, csvColumn, same] =
+    field === 'email'
+      ? ['email', 'cur_email', 'email', (a: string, b: string) => `lower(${a}) = lower(${b})`]
+      : ['user_name', 'cur_user_name', 'username', (a: string, b: string) => `${a} = ${b}`];
+  await db.query(`
+    WITH dropped AS (
+      DELETE FROM plan_users p
+      WHERE p.${value} IS NOT NULL
+        AND (p.user_id IS NULL OR p.was_deleted OR p.${current} IS NULL OR NOT ${same(`p.${value}`, `p.${current}`)})
+        AND EXISTS (
+          SELECT 1 FROM users x
+          WHERE x."deletedAt" IS NULL AND ${same(`x."${field}"`, `p.${value}`)} AND x."userId" IS DISTINCT FROM p.user_id)
+      RETURNING p.line, p.${value} AS value
+    ), marked AS (
+      UPDATE stage_users s SET valid = false FROM dropped d WHERE s.line = d.line
+    )
+    INSERT INTO sync_errors
+    SELECT 'users.csv', line, '${csvColumn}', format('${csvColumn} %s belongs to another user; this row is skipped', value) FROM dropped`);
+}
+
+/** The records a run soft-deletes: in bulk, those absent from the file; in delta, those marked tobedeleted. */
+function goneSql(table: 'users' | 'schools', key: string, stage: string, mode: FileMode, activeMatch: string): string {
+  const live = `t."sourcedId" IS NOT NULL AND t."deletedAt" IS NULL`;
+  if (mode === 'bulk') {
+    // A staged row protects its record even when invalid: a typo must not delete anybody.
+    return `SELECT t."${key}" AS id FROM ${table} t WHERE ${live}
+      AND NOT EXISTS (SELECT 1 FROM ${stage} s WHERE s.sourced_id = t."sourcedId" AND s.status = 'active' AND (${activeMatch} OR NOT s.valid))`;
+  }
+  if (mode === 'delta') {
+    return `SELECT t."${key}" AS id FROM ${table} t WHERE ${live}
+      AND EXISTS (SELECT 1 FROM ${stage} s WHERE s.sourced_id = t."sourcedId" AND s.status = 'tobedeleted' AND s.valid)`;
+  }
+  return `SELECT NULL::uuid AS id WHERE false`;
+}
+
+function percent(part: number, whole: number): string {
+  return `${Math.round((part / whole) * 1000) / 10}%`;
+}
+
+/**
+ * Applies the staged roster with a handful of set-based statements, inside the caller's transaction.
+ * Counts come from the statements themselves (RETURNING, row counts): nothing is written, and no
+ * `updatedAt` moves, for a record whose values did not change.
+ */
+export async function applyRoster(db: Db, manifest: Manifest, options: ApplyOptions): Promise<ApplyResult> {
+  const result: ApplyResult = {
+    users: { ...emptyCounts(), adopted: 0 },
+    schools: emptyCounts(),
+    memberships: emptyCounts(),
+    otherOrgs: 0,
+    otherOrgMemberships: 0,
+  };
+
+  // Temporary tables are never analyzed by autovacuum: without statistics the planner guesses their size.
+  await db.query('ANALYZE stage_orgs; ANALYZE stage_users;');
+  await rejectRepeats(db, 'stage_orgs', 'orgs.csv', 'sourcedId', (t) => `${t}.sourced_id`, 'sourcedId');
+  await rejectRepeats(db, 'stage_users', 'users.csv', 'sourcedId', (t) => `${t}.sourced_id`, 'sourcedId');
+
+  // OneRoster 1.1 keeps memberships in users.csv: one staged link per org of a valid user row.
+  await db.query(`
+    INSERT INTO stage_links (file, line, col, user_sourced_id, org_sourced_id, role, primary_role, status, valid)
+    SELECT 'users.csv', u.line, 'orgSourcedIds', u.sourced_id, btrim(o.id), u.role, true, u.status, u.links_ok
+    FROM stage_users u CROSS JOIN LATERAL unnest(string_to_array(u.org_sourced_ids, ',')) AS o (id)
+    WHERE u.valid AND btrim(o.id) <> '';
+    ANALYZE stage_links;`);
+
+  await db.query(`
+    CREATE TEMP TABLE plan_schools ON COMMIT DROP AS
+    SELECT o.line, o.sourced_id, o.name, o.code, s."schoolId" AS school_id, s."deletedAt" IS NOT NULL AS was_deleted
+    FROM stage_orgs o LEFT JOIN schools s ON s."sourcedId" = o.sourced_id
+    WHERE o.type = 'school' AND o.valid AND o.status = 'active';
+    CREATE TEMP TABLE plan_users ON COMMIT DROP AS
+    SELECT su.line, su.sourced_id, su.first_name, su.last_name, su.email, su.user_name,
+           u."userId" AS user_id, u."deletedAt" IS NOT NULL AS was_deleted, false AS adopted,
+           u."firstName" AS cur_first_name, u."lastName" AS cur_last_name, u.email AS cur_email, u."userName" AS cur_user_name
+    FROM stage_users su LEFT JOIN users u ON u."sourcedId" = su.sourced_id
+    WHERE su.valid AND su.status = 'active';
+    ANALYZE plan_schools; ANALYZE plan_users;
+    CREATE TEMP TABLE gone_schools ON COMMIT DROP AS ${goneSql('schools', 'schoolId', 'stage_orgs', manifest.orgs, `s.type = 'school'`)};
+    CREATE TEMP TABLE gone_users ON COMMIT DROP AS ${goneSql('users', 'userId', 'stage_users', manifest.users, 'true')};`);
+
+  const refusal = await checkDeleteRatio(db, manifest, options);
+  if (refusal) return { ...result, refused: refusal };
+
+  await applySchools(db, result);
+  await applyUsers(db, result);
+  // Autovacuum has not seen the rows this transaction wrote: fresh statistics keep the joins below hashed.
+  await db.query('ANALYZE users; ANALYZE schools; ANALYZE user_schools;');
+  const linksMode = manifest.version === '1.1' ? manifest.users : manifest.roles;
+  if (linksMode !== 'absent') await applyMemberships(db, manifest, linksMode, result);
+  result.otherOrgs = (await numbers<'n'>(db, `SELECT count(*) AS n FROM stage_orgs WHERE type <> 'school'`)).n;
+  return result;
+}
+
+/** SPEC §5 safety: a bulk file that would delete too much of the roster is more likely truncated than true. */
+async function checkDeleteRatio(db: Db, manifest: Manifest, options: ApplyOptions): Promise<string | undefined> {
+  if (options.force) return undefined;
+  const counts = await numbers<'goneUsers' | 'liveUsers' | 'goneSchools' | 'liveSchools'>(
+    db,
+    `SELECT (SELECT count(*) FROM gone_users) AS "goneUsers",
+            (SELECT count(*) FROM users WHERE "sourcedId" IS NOT NULL AND "deletedAt" IS NULL) AS "liveUsers",
+            (SELECT count(*) FROM gone_schools) AS "goneSchools",
+            (SELECT count(*) FROM schools WHERE "sourcedId" IS NOT NULL AND "deletedAt" IS NULL) AS "liveSchools"`,
+  );
+  const limit = options.maxDeleteRatio;
+  const reasons: string[] = [];
+  const check = (mode: FileMode, gone: number, live: number, what: string) => {
+    if (mode === 'bulk' && live > 0 && gone / live > limit) {
+      reasons.push(`delete ${gone} of ${live} live roster ${what} (${percent(gone, live)})`);
+    }
+  };
+  check(manifest.users, counts.goneUsers, counts.liveUsers, 'users');
+  check(manifest.orgs, counts.goneSchools, counts.liveSchools, 'schools');
+  if (reasons.length === 0) return undefined;
+  return `This bulk run would ${reasons.join(' and ')}, more than ROSTER_MAX_DELETE_RATIO (${percent(limit, 1)}); nothing was applied. Run it again with force to apply it.`;
+}
+
+async function applySchools(db: Db, result: ApplyResult): Promise<void> {
+  const counts = result.schools;
+  counts.deleted = await rowCount(db, `
+    UPDATE schools SET "deletedAt" = now(), "updatedAt" = now() WHERE "schoolId" IN (SELECT id FROM gone_schools)`);
+  result.memberships.deleted += await rowCount(db, `
+    DELETE FROM user_schools WHERE source = 'roster' AND "schoolSchoolId" IN (SELECT id FROM gone_schools)`);
+
+  // A code must stay unique among live schools: an identifier already used (in the file or by another
+  // school) leaves this school without a code rather than failing the run.
+  await db.query(`
+    WITH ranked AS (
+      SELECT line, code, min(line) OVER (PARTITION BY code) AS first FROM plan_schools WHERE code IS NOT NULL
+    ), cleared AS (
+      UPDATE plan_schools p SET code = NULL FROM ranked r WHERE p.line = r.line AND r.line > r.first RETURNING r.line, r.code, r.first
+    )
+    INSERT INTO sync_errors
+    SELECT 'orgs.csv', line, 'identifier', format('identifier %s is also on line %s; the school is imported without a code', code, first)
+    FROM cleared`);
+  await db.query(`
+    WITH taken AS (
+      SELECT p.line, p.code FROM plan_schools p
+      WHERE p.code IS NOT NULL AND EXISTS (
+        SELECT 1 FROM schools s WHERE s.code = p.code AND s."deletedAt" IS NULL AND s."schoolId" IS DISTINCT FROM p.school_id)
+    ), cleared AS (
+      UPDATE plan_schools p SET code = NULL FROM taken t WHERE p.line = t.line RETURNING t.line, t.code
+    )
+    INSERT INTO sync_errors
+    SELECT 'orgs.csv', line, 'identifier', format('identifier %s is the code of another school; the school is imported without a code', code)
+    FROM cleared`);
+
+  const changed = await numbers<'restored' | 'updated' | 'matched'>(db, `
+    WITH changed AS (
+      UPDATE schools s SET name = p.name, code = p.code, "deletedAt" = NULL, "updatedAt" = now()
+      FROM plan_schools p
+      WHERE s."schoolId" = p.school_id
+        AND (p.was_deleted OR s.name IS DISTINCT FROM p.name OR s.code IS DISTINCT FROM p.code)
+      RETURNING p.was_deleted
+    )
+    SELECT count(*) FILTER (WHERE was_deleted) AS restored, count(*) FILTER (WHERE NOT was_deleted) AS updated,
+           (SELECT count(*) FROM plan_schools WHERE school_id IS NOT NULL) AS matched
+    FROM changed`);
+  counts.restored = changed.restored;
+  counts.updated = changed.updated;
+  counts.unchanged = changed.matched - changed.restored - changed.updated;
+  counts.created = await rowCount(db, `
+    INSERT INTO schools (name, code, "sourcedId") SELECT name, code, sourced_id FROM plan_schools WHERE school_id IS NULL`);
+}
+
+async function applyUsers(db: Db, result: ApplyResult): Promise<void> {
+  const counts = result.users;
+  // The API's unique rules (email case-insensitively, userName) hold among the file's rows too.
+  await rejectRepeats(db, 'plan_users', 'users.csv', 'email', (t) => `lower(${t}.email)`, 'email');
+  await rejectRepeats(db, 'plan_users', 'users.csv', 'username', (t) => `${t}.user_name`, 'username');
+
+  // Adoption: a new roster user whose email is a live API user's (no sourcedId) becomes that user.
+  await db.query(`
+    UPDATE plan_users p
+    SET user_id = u."userId", adopted = true,
+        cur_first_name = u."firstName", cur_last_name = u."lastName", cur_email = u.email, cur_user_name = u."userName"
+    FROM users u
+    WHERE p.user_id IS NULL AND p.email IS NOT NULL
+      AND u."deletedAt" IS NULL AND u."sourcedId" IS NULL AND lower(u.email) = lower(p.email)`);
+
+  counts.deleted = await rowCount(db, `
+    UPDATE users SET "deletedAt" = now(), "updatedAt" = now() WHERE "userId" IN (SELECT id FROM gone_users)`);
+  result.memberships.deleted += await rowCount(db, `
+    DELETE FROM user_schools WHERE source = 'roster' AND "userUserId" IN (SELECT id FROM gone_users)`);
+
+  // Checked after the deletions, which free their emails and user names.
+  await rejectTakenUserValue(db, 'email');
+  await rejectTakenUserValue(db, 'userName');
+
+  const changed = await numbers<'restored' | 'updated' | 'adopted' | 'matched'>(db, `
+    WITH changed AS (
+      UPDATE users u
+      SET "firstName" = p.first_name, "lastName" = p.last_name, email = p.email, "userName" = p.user_name,
+          "sourcedId" = p.sourced_id, "deletedAt" = NULL, "updatedAt" = now()
+      FROM plan_users p
+      WHERE u."userId" = p.user_id
+        AND (p.was_deleted OR p.adopted
+             OR p.first_name IS DISTINCT FROM p.cur_first_name OR p.last_name IS DISTINCT FROM p.cur_last_name
+             OR p.email IS DISTINCT FROM p.cur_email OR p.user_name IS DISTINCT FROM p.cur_user_name)
+      RETURNING p.was_deleted, p.adopted
+    )
+    SELECT count(*) FILTER (WHERE was_deleted) AS restored, count(*) FILTER (WHERE NOT was_deleted) AS updated,
+           count(*) FILTER (WHERE adopted) AS adopted,
+           (SELECT count(*) FROM plan_users WHERE user_id IS NOT NULL) AS matched
+    FROM changed`);
+  counts.restored = changed.restored;
+  counts.updated = changed.updated;
+  counts.adopted = changed.adopted;
+  counts.unchanged = changed.matched - changed.restored - changed.updated;
+  counts.created = await rowCount(db, `
+    INSERT INTO users ("firstName", "lastName", email, "userName", "sourcedId")
+    SELECT first_name, last_name, email, user_name, sourced_id FROM plan_users WHERE user_id IS NULL`);
+}
+
+async function applyMemberships(db: Db, manifest: Manifest, mode: FileMode, result: ApplyResult): Promise<void> {
+  const counts = result.memberships;
+  // Each (user, school) pair once: an active row before a tobedeleted one, a primary role before a secondary.
+  await db.query(`
+    CREATE TEMP TABLE plan_links ON COMMIT DROP AS
+    SELECT DISTINCT ON (u."userId", s."schoolId") u."userId" AS user_id, s."schoolId" AS school_id, l.role, l.status
+    FROM stage_links l
+    JOIN users u ON u."sourcedId" = l.user_sourced_id AND u."deletedAt" IS NULL
+    JOIN schools s ON s."sourcedId" = l.org_sourced_id AND s."deletedAt" IS NULL
+    WHERE l.valid AND NOT EXISTS (SELECT 1 FROM stage_users su WHERE su.sourced_id = l.user_sourced_id AND NOT su.valid)
+    ORDER BY u."userId", s."schoolId", l.status = 'active' DESC, l.primary_role DESC, l.line;
+    CREATE INDEX ON plan_links (user_id, school_id);
+    ANALYZE plan_links;`);
+
+  await db.query(`
+    INSERT INTO sync_errors
+    SELECT l.file, l.line, l.col, format('org %s is neither in orgs.csv nor a known school; this membership is skipped', l.org_sourced_id)
+    FROM stage_links l
+    WHERE l.valid AND l.status = 'active'
+      AND NOT EXISTS (SELECT 1 FROM stage_orgs o WHERE o.sourced_id = l.org_sourced_id)
+      AND NOT EXISTS (SELECT 1 FROM schools s WHERE s."sourcedId" = l.org_sourced_id AND s."deletedAt" IS NULL)`);
+  if (manifest.version === '1.2') {
+    await db.query(`
+      INSERT INTO sync_errors
+      SELECT l.file, l.line, 'userSourcedId', format('user %s is neither in users.csv nor a known user; this membership is skipped', l.user_sourced_id)
+      FROM stage_links l
+      WHERE l.valid AND l.status = 'active'
+        AND NOT EXISTS (SELECT 1 FROM stage_users su WHERE su.sourced_id = l.user_sourced_id)
+        AND NOT EXISTS (SELECT 1 FROM users u WHERE u."sourcedId" = l.user_sourced_id AND u."deletedAt" IS NULL)`);
+  }
+  result.otherOrgMemberships = (await numbers<'n'>(db, `
+    SELECT count(*) AS n FROM stage_links l
+    WHERE l.valid AND l.status = 'active'
+      AND EXISTS (SELECT 1 FROM stage_orgs o WHERE o.sourced_id = l.org_sourced_id AND o.type <> 'school')`)).n;
+
+  counts.updated = await rowCount(db, `
+    UPDATE user_schools us SET role = p.role, "updatedAt" = now()
+    FROM plan_links p
+    WHERE p.status = 'active' AND us."userUserId" = p.user_id AND us."schoolSchoolId" = p.school_id
+      AND us.source = 'roster' AND us.role <> p.role`);
+  // A pair already linked through the API stays the API's link, with its role: the roster never takes it over.
+  // The new pairs are found before inserting: an INSERT whose own anti-join reads user_schools would
+  // rescan the rows it is adding. ON CONFLICT covers a link the API adds meanwhile.
+  await db.query(`
+    CREATE TEMP TABLE new_links ON COMMIT DROP AS
+    SELECT p.user_id, p.school_id, p.role FROM plan_links p
+    WHERE p.status = 'active'
+      AND NOT EXISTS (SELECT 1 FROM user_schools us WHERE us."userUserId" = p.user_id AND us."schoolSchoolId" = p.school_id)`);
+  counts.created = await rowCount(db, `
+    INSERT INTO user_schools ("userUserId", "schoolSchoolId", role, source)
+    SELECT user_id, school_id, role, 'roster' FROM new_links
+    ON CONFLICT ("userUserId", "schoolSchoolId") DO NOTHING`);
+  const planned = (await numbers<'n'>(db, `SELECT count(*) AS n FROM plan_links WHERE status = 'active'`)).n;
+  counts.unchanged = planned - counts.created - counts.updated;
+
+  // Links the run cannot judge (their user's row or their own row was bad) are kept as they are.
+  await db.query(`
+    CREATE TEMP TABLE keep_links ON COMMIT DROP AS
+    SELECT u."userId" AS user_id, NULL::uuid AS school_id
+    FROM stage_users su JOIN users u ON u."sourcedId" = su.sourced_id WHERE NOT su.valid
+    UNION ALL
+    SELECT u."userId", s."schoolId"
+    FROM stage_links l JOIN users u ON u."sourcedId" = l.user_sourced_id JOIN schools s ON s."sourcedId" = l.org_sourced_id
+    WHERE NOT l.valid`);
+  const kept = `NOT EXISTS (SELECT 1 FROM keep_links k WHERE k.user_id = us."userUserId" AND (k.school_id IS NULL OR k.school_id = us."schoolSchoolId"))`;
+  const listed = `EXISTS (SELECT 1 FROM plan_links p WHERE p.status = 'active' AND p.user_id = us."userUserId" AND p.school_id = us."schoolSchoolId")`;
+  let scope: string;
+  if (mode === 'bulk') {
+    scope = `NOT ${listed}`;
+  } else if (manifest.version === '1.1') {
+    // A 1.1 delta row lists all of its user's orgs: links of that user it no longer lists are removed.
+    scope = `NOT ${listed} AND us."userUserId" IN (
+      SELECT u."userId" FROM stage_users su JOIN users u ON u."sourcedId" = su.sourced_id WHERE su.valid AND su.status = 'active')`;
+  } else {
+    scope = `NOT ${listed} AND EXISTS (
+      SELECT 1 FROM plan_links p WHERE p.status = 'tobedeleted' AND p.user_id = us."userUserId" AND p.school_id = us."schoolSchoolId")`;
+  }
+  counts.deleted += await rowCount(db, `DELETE FROM user_schools us WHERE us.source = 'roster' AND ${scope} AND ${kept}`);
+}

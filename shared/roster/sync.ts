@@ -1,0 +1,175 @@
+import type pg from 'pg';
+import { config } from '../config';
+import { getSequelize } from '../db/sequelize';
+import { applyRoster, type ApplyResult } from './apply';
+import { RosterInputError } from './errors';
+import { readManifest, type Manifest } from './manifest';
+import { ErrorLog } from './rows';
+import type { RosterSource } from './source';
+import { openRosterSource } from './sources';
+import { createStagingTables, stageOrgs, stageRoles, stageUsers, type StagingContext } from './staging';
+import { emptyCounts, MAX_REPORTED_ERRORS, type RowError, type RunStatus, type SyncProgress, type SyncSummary } from './types';
+
+/** Arbitrary, fixed key of the advisory lock that lets one roster sync run at a time. */
+const SYNC_LOCK_KEY = 724_100_004;
+
+export interface SyncOptions {
+  /** The roster's location; `ROSTER_SOURCE` when not given. */
+  source?: string;
+  /** Applies a bulk run that the delete-ratio safety would refuse. */
+  force?: boolean;
+  onProgress?: (progress: SyncProgress) => void;
+}
+
+type RunRecord = Omit<SyncSummary, 'runId' | 'durationMs'>;
+
+function blankRun(source: string | null, force: boolean): RunRecord {
+  return {
+    status: 'failed',
+    source,
+    force,
+    users: { ...emptyCounts(), adopted: 0 },
+    schools: emptyCounts(),
+    memberships: emptyCounts(),
+    otherOrgs: 0,
+    otherOrgMemberships: 0,
+    errors: [],
+    errorCount: 0,
+  };
+}
+
+async function insertRun(db: pg.ClientBase, status: RunStatus | 'running', source: string | null, force: boolean): Promise<string> {
+  const { rows } = await db.query<{ id: string }>(
+    `INSERT INTO roster_sync_runs (status, source, "force", "finishedAt")
+     VALUES ($1, $2, $3, CASE WHEN $4::boolean THEN now() END) RETURNING id`,
+    [status, source, force, status !== 'running'],
+  );
+  return rows[0].id;
+}
+
+async function finishRun(db: pg.ClientBase, id: string, summary: SyncSummary): Promise<void> {
+  await db.query(`UPDATE roster_sync_runs SET status = $2, "finishedAt" = now(), summary = $3 WHERE id = $1`, [
+    id,
+    summary.status,
+    JSON.stringify(summary),
+  ]);
+}
+
+async function collectErrors(db: pg.ClientBase, log: ErrorLog): Promise<{ errors: RowError[]; errorCount: number }> {
+  // Reported in the order the files are read, then by line.
+  const order = ['orgs.csv', 'users.csv', 'roles.csv'];
+  const { rows } = await db.query<RowError>(
+    `SELECT file, line, col AS column, message FROM sync_errors
+     ORDER BY array_position($1::text[], file), line LIMIT ${MAX_REPORTED_ERRORS}`,
+    [order],
+  );
+  const { rows: [total] } = await db.query<{ n: string }>('SELECT count(*) AS n FROM sync_errors');
+  const errors = [...log.kept, ...rows]
+    .sort((a, b) => order.indexOf(a.file) - order.indexOf(b.file) || a.line - b.line)
+    .slice(0, MAX_REPORTED_ERRORS);
+  return { errors, errorCount: log.count + Number(total.n) };
+}
+
+/** Streams the files the manifest names into the staging tables, reporting rows per second as it goes. */
+async function stageRoster(db: pg.ClientBase, options: SyncOptions, manifest: Manifest, source: RosterSource, log: ErrorLog): Promise<void> {
+  let rows = 0;
+  const context: StagingContext = {
+    client: db,
+    source,
+    errors: log,
+    onRow: (file) => {
+      rows++;
+      if (rows % 5000 === 0) options.onProgress?.({ phase: `reading ${file}`, rows });
+    },
+  };
+  await createStagingTables(db);
+  if (manifest.orgs !== 'absent') await stageOrgs(context);
+  if (manifest.users !== 'absent') await stageUsers(context, manifest.version);
+  if (manifest.roles !== 'absent') await stageRoles(context);
+  options.onProgress?.({ phase: 'applying', rows });
+}
+
+/**
+ * One roster sync run (SPEC §5): reads the roster, stages it and applies it in one transaction, under an
+ * advisory lock so that a second run at the same time returns `skipped` at once. Every run is recorded in
+ * roster_sync_runs. Bad input fails the run with a clear reason and changes nothing.
+ */
+export async function runRosterSync(options: SyncOptions = {}): Promise<SyncSummary> {
+  const started = Date.now();
+  const location = options.source ?? config.roster.source ?? null;
+  const force = options.force ?? false;
+  const run = blankRun(location, force);
+  const sequelize = getSequelize();
+  // One dedicated connection: COPY, the run's transaction and the session lock need the same session,
+  // and the run records are written on it outside the transaction so that they survive a rollback.
+  const db = (await sequelize.connectionManager.getConnection({ type: 'write' })) as unknown as pg.Client;
+  let runId: string | null = null;
+  let locked = false;
+  let broken = false;
+  const finish = async (): Promise<SyncSummary> => {
+    const summary: SyncSummary = { runId, ...run, durationMs: Date.now() - started };
+    if (runId && !broken) await finishRun(db, runId, summary);
+    options.onProgress?.({ phase: 'done', rows: 0 });
+    return summary;
+  };
+  try {
+    locked = (await db.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [SYNC_LOCK_KEY])).rows[0].locked;
+    if (!locked) {
+      run.status = 'skipped';
+      run.reason = 'Another roster sync is running; this run did nothing.';
+      runId = await insertRun(db, 'skipped', location, force);
+      return await finish();
+    }
+    // The lock is ours: a run still marked running was killed before it could say so.
+    await db.query(`UPDATE roster_sync_runs SET status = 'interrupted', "finishedAt" = now() WHERE status = 'running'`);
+    runId = await insertRun(db, 'running', location, force);
+    await db.query('BEGIN');
+    // A large roster takes longer than the API's statement timeout; the Lambda timeout bounds the run,
+    // and a run killed mid-way is rolled back by the server when its connection drops.
+    await db.query(`SET LOCAL statement_timeout = 0`);
+    // A client that died mid-run (a Lambda stopped at its timeout) is noticed within seconds, even during
+    // a long statement, so its transaction is rolled back and its locks freed without waiting.
+    await db.query(`SET LOCAL client_connection_check_interval = '2s'`);
+    // Room for the hash joins and sorts over a whole district's rows to stay in memory.
+    await db.query(`SET LOCAL work_mem = '64MB'`);
+    if (!location) throw new RosterInputError('No roster source: set ROSTER_SOURCE or pass a source');
+
+    const log = new ErrorLog();
+    const source = await openRosterSource(location);
+    let applied: ApplyResult;
+    try {
+      const manifest = await readManifest(source);
+      run.version = manifest.version;
+      run.modes = { orgs: manifest.orgs, users: manifest.users, roles: manifest.roles };
+      await stageRoster(db, options, manifest, source, log);
+      applied = await applyRoster(db, manifest, { force, maxDeleteRatio: config.roster.maxDeleteRatio });
+    } finally {
+      await source.close();
+    }
+    const { refused, ...counts } = applied;
+    Object.assign(run, counts, await collectErrors(db, log));
+    if (refused) {
+      await db.query('ROLLBACK');
+      run.status = 'refused';
+      run.reason = refused;
+    } else {
+      await db.query('COMMIT');
+      run.status = 'succeeded';
+    }
+    return await finish();
+  } catch (error) {
+    broken = !(await db.query('ROLLBACK').then(
+      () => true,
+      () => false,
+    ));
+    run.status = 'failed';
+    run.reason = error instanceof RosterInputError ? error.message : `The sync failed and changed nothing: ${(error as Error).message}`;
+    if (!(error instanceof RosterInputError)) console.error('roster sync failed', error);
+    return await finish();
+  } finally {
+    if (locked && !broken) await db.query('SELECT pg_advisory_unlock($1)', [SYNC_LOCK_KEY]).catch(() => {});
+    // A broken connection is closed rather than pooled (closing it also drops its lock).
+    if (broken) await db.end().catch(() => {});
+    sequelize.connectionManager.releaseConnection(db as never);
+  }
+}

@@ -1,0 +1,54 @@
+/** A roster row that was skipped (or applied in part), as SPEC §5 reports it. */
+export interface RowError {
+  file: string;
+  /** The line the row starts on in the file, the header being line 1. */
+  line: number;
+  column: string;
+  message: string;
+}
+
+export interface EntityCounts {
+  created: number;
+  updated: number;
+  unchanged: number;
+  deleted: number;
+  restored: number;
+}
+
+export type RunStatus = 'succeeded' | 'failed' | 'refused' | 'skipped';
+
+export interface SyncSummary {
+  runId: string | null;
+  status: RunStatus;
+  source: string | null;
+  force: boolean;
+  /** Why a run failed, was refused or skipped. */
+  reason?: string;
+  version?: string;
+  modes?: { orgs: string; users: string; roles: string };
+  users: EntityCounts & { adopted: number };
+  schools: EntityCounts;
+  memberships: EntityCounts;
+  /** Orgs of other types than `school` (district, department...), counted and not imported. */
+  otherOrgs: number;
+  /** Memberships naming such an org, skipped without an error. */
+  otherOrgMemberships: number;
+  /** The first MAX_REPORTED_ERRORS bad rows, in file and line order; `errorCount` counts them all. */
+  errors: RowError[];
+  errorCount: number;
+  durationMs: number;
+}
+
+/** Kept in the summary and the run record; the count covers the rest, so a broken export cannot bloat either. */
+export const MAX_REPORTED_ERRORS = 1000;
+
+export interface SyncProgress {
+  /** `reading <file>`, `applying`, then `done`. */
+  phase: string;
+  /** Rows read so far, all files together. */
+  rows: number;
+}
+
+export function emptyCounts(): EntityCounts {
+  return { created: 0, updated: 0, unchanged: 0, deleted: 0, restored: 0 };
+}

@@ -1,0 +1,100 @@
+import { getSequelize } from '../../shared/db/sequelize';
+import { runRosterSync } from '../../shared/roster/sync';
+import { withClient } from '../support/db';
+import { counts, resetRoster, roster11, smallDistrict11, snapshot, writeRoster, writeZip } from '../support/roster';
+
+afterAll(() => getSequelize().close());
+beforeEach(resetRoster);
+
+describe('all or nothing', () => {
+  afterEach(() =>
+    withClient((c) => c.query(`
+      DROP TRIGGER IF EXISTS fail_on_proctor ON user_schools; DROP FUNCTION IF EXISTS fail_on_proctor();
+      DROP TRIGGER IF EXISTS slow_schools ON schools; DROP FUNCTION IF EXISTS slow_schools();`)),
+  );
+
+  it('leaves the database as it was when a statement fails mid-apply', async () => {
+    const { orgs, users } = smallDistrict11();
+    await runRosterSync({ source: writeRoster(roster11(orgs, users.slice(0, 2))) });
+    const before = await snapshot();
+    // The memberships are applied last, after users and schools have been written.
+    await withClient((c) => c.query(`
+      CREATE FUNCTION fail_on_proctor() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.role = 'proctor' THEN RAISE EXCEPTION 'injected failure'; END IF; RETURN NEW; END $$;
+      CREATE TRIGGER fail_on_proctor BEFORE INSERT ON user_schools FOR EACH ROW EXECUTE FUNCTION fail_on_proctor();`));
+    users[0].familyName = 'Changed';
+    users[3].role = 'proctor';
+    orgs.push({ sourcedId: 'sch-9', name: 'New School' });
+    const log = jest.spyOn(console, 'error').mockImplementation(() => {});
+
+    const summary = await runRosterSync({ source: writeRoster(roster11(orgs, users)), force: true });
+
+    expect(summary).toMatchObject({
+      status: 'failed',
+      reason: 'The sync failed and changed nothing: injected failure',
+      users: counts(),
+      schools: counts(),
+      memberships: counts(),
+    });
+    expect(await snapshot()).toEqual(before);
+    const runs = await withClient((c) => c.query(`SELECT status FROM roster_sync_runs ORDER BY "startedAt"`));
+    expect(runs.rows).toEqual([{ status: 'succeeded' }, { status: 'failed' }]);
+    expect(log).toHaveBeenCalledWith('roster sync failed', expect.objectContaining({ message: 'injected failure' }));
+    log.mockRestore();
+  });
+
+  it('returns skipped at once while another run holds the lock, and records it', async () => {
+    const { orgs, users } = smallDistrict11();
+    await withClient(async (other) => {
+      await other.query('SELECT pg_advisory_lock(724100004)');
+      const started = Date.now();
+
+      const summary = await runRosterSync({ source: writeRoster(roster11(orgs, users)) });
+
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect(summary).toMatchObject({ status: 'skipped', reason: 'Another roster sync is running; this run did nothing.', users: counts() });
+    });
+    expect((await snapshot()).users).toEqual([]);
+    const runs = await withClient((c) => c.query(`SELECT status, "finishedAt" IS NOT NULL AS finished FROM roster_sync_runs`));
+    expect(runs.rows).toEqual([{ status: 'skipped', finished: true }]);
+  });
+
+  it('runs one of two simultaneous runs and skips the other', async () => {
+    const { orgs, users } = smallDistrict11();
+    // Slows the first run's apply so that the second arrives while it holds the lock.
+    await withClient((c) => c.query(`
+      CREATE FUNCTION slow_schools() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(1); RETURN NULL; END $$;
+      CREATE TRIGGER slow_schools AFTER INSERT ON schools FOR EACH STATEMENT EXECUTE FUNCTION slow_schools();`));
+    const source = writeRoster(roster11(orgs, users));
+
+    const summaries = await Promise.all([runRosterSync({ source }), runRosterSync({ source })]);
+
+    expect(summaries.map((s) => s.status).sort()).toEqual(['skipped', 'succeeded']);
+    expect((await snapshot()).users).toHaveLength(4);
+  });
+});
+
+describe('zip sources', () => {
+  it('reads a zip whose files sit in a folder', async () => {
+    const { orgs, users } = smallDistrict11();
+    const files = Object.fromEntries(Object.entries(roster11(orgs, users)).map(([name, text]) => [`export-2026/${name}`, text]));
+
+    const summary = await runRosterSync({ source: await writeZip(files) });
+
+    expect(summary).toMatchObject({ status: 'succeeded', users: { created: 4 }, schools: { created: 2 }, memberships: { created: 5 } });
+  });
+
+  it('fails clearly on a file that is not a zip', async () => {
+    const dir = writeRoster({ 'roster.zip': 'not a zip' });
+
+    const summary = await runRosterSync({ source: `${dir}/roster.zip` });
+
+    expect(summary).toMatchObject({ status: 'failed', reason: expect.stringMatching(/^Cannot read the zip .*roster\.zip: End of central directory record signature not found/) });
+  });
+
+  it('fails clearly on a source that does not exist', async () => {
+    const summary = await runRosterSync({ source: '/nonexistent/roster' });
+
+    expect(summary).toMatchObject({ status: 'failed', reason: expect.stringMatching(/^Cannot read the roster source \/nonexistent\/roster: ENOENT/) });
+  });
+});
