@@ -9,6 +9,7 @@ module.exports = {
   globalSetup: '<rootDir>/tests/support/global-setup.ts',
   globalTeardown: '<rootDir>/tests/support/global-teardown.ts',
   setupFiles: ['<rootDir>/tests/support/worker-env.ts'],
+  setupFilesAfterEnv: ['<rootDir>/tests/support/close-connections.ts'],
   // Two cores here: each worker owns one database, so files in one worker never share rows.
   maxWorkers: 2,
   testTimeout: 30000,
