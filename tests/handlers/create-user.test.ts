@@ -3,6 +3,7 @@ import { handler as list } from '../../functions/list';
 import { closeConnections } from '../../shared/db/sequelize';
 import { resetDatabase, withClient } from '../support/db';
 import { invoke } from '../support/events';
+import { badRequest } from '../support/problems';
 
 const post = (body: unknown, headers?: Record<string, string>) => invoke(createUser, { route: 'POST /users', body, headers });
 const getUser = (userId: string) => invoke(list, { route: 'GET /users/{userId}', pathParameters: { userId } });
@@ -51,14 +52,7 @@ describe('POST /users', () => {
 
     expect(reply.status).toBe(400);
     expect(reply.headers['Content-Type']).toBe('application/problem+json');
-    expect(reply.body).toEqual({
-      type: 'about:blank',
-      title: 'Bad Request',
-      status: 400,
-      detail: 'The request is not valid.',
-      errors: [{ path, message: expect.any(String) }],
-      requestId: expect.any(String),
-    });
+    expect(reply.body).toEqual(badRequest(path));
     expect(await userCount()).toBe(0);
   });
 

@@ -2,6 +2,7 @@ import { handler as link } from '../../functions/link';
 import { closeConnections } from '../../shared/db/sequelize';
 import { resetDatabase, withClient } from '../support/db';
 import { invoke } from '../support/events';
+import { badRequest } from '../support/problems';
 import { apiSchool, apiUser, linkRows, softDelete } from '../support/fixtures';
 
 const MISSING_ID = '6f1c1c4e-4a6e-4f57-9a55-0c1c8e0d2b11';
@@ -135,14 +136,7 @@ describe('PUT /schools/{schoolId}/users/{userId}', () => {
     const reply = await put(schoolId, userId, body);
 
     expect(reply.status).toBe(400);
-    expect(reply.body).toEqual({
-      type: 'about:blank',
-      title: 'Bad Request',
-      status: 400,
-      detail: 'The request is not valid.',
-      errors: [{ path, message: expect.any(String) }],
-      requestId: expect.any(String),
-    });
+    expect(reply.body).toEqual(badRequest(path));
     expect(await linkRows()).toEqual([]);
   });
 

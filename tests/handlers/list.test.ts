@@ -6,6 +6,7 @@ import { resetDatabase, withClient } from '../support/db';
 import { invoke, type HttpReply } from '../support/events';
 import { apiSchool, apiUser, softDelete } from '../support/fixtures';
 import { recordQueries } from '../support/queries';
+import { badRequest } from '../support/problems';
 
 const MISSING_ID = '6f1c1c4e-4a6e-4f57-9a55-0c1c8e0d2b11';
 
@@ -38,14 +39,6 @@ const seedUsers = (count: number) =>
     c.query(`INSERT INTO users ("firstName", "lastName") SELECT 'Bulk', lpad(i::text, 4, '0') FROM generate_series(1, $1) AS i`, [count]),
   );
 
-const badRequest = (path: string) => ({
-  type: 'about:blank',
-  title: 'Bad Request',
-  status: 400,
-  detail: 'The request is not valid.',
-  errors: [{ path, message: expect.any(String) }],
-  requestId: expect.any(String),
-});
 
 beforeEach(resetDatabase);
 afterAll(closeConnections);

@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import S3rver from 's3rver';
-import { counts, freePort, resetRoster, roster11, smallDistrict11, snapshot, writeZip } from '../support/roster';
+import { freePort } from '../../scripts/free-port';
+import { counts, resetRoster, roster11, smallDistrict11, snapshot, writeZip } from '../support/roster';
 
 /** A real S3-compatible server on a free loopback port, as the sync's S3 client reaches it through S3_ENDPOINT. */
 let server: S3rver;

@@ -5,6 +5,7 @@ import { callerFromClaims, claimList } from '../../shared/http/auth';
 import { resetDatabase, withClient } from '../support/db';
 import { FULL_ACCESS_CLAIMS, invoke, type HttpReply } from '../support/events';
 import { ROUTE_CASES, insertFixture, type Fixture, type RouteCase } from '../support/routes';
+import { problem } from '../support/problems';
 
 const rowCounts = () =>
   withClient(async (c) => (await c.query(`SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM schools) AS schools, (SELECT count(*) FROM user_schools) AS links`)).rows[0]);
@@ -16,9 +17,6 @@ async function send(routeCase: RouteCase, fixture: Fixture, claims: Record<strin
 
 const withScope = (scope: string, extra: Record<string, unknown> = {}) => ({ ...FULL_ACCESS_CLAIMS, scope, ...extra });
 
-function problem(status: number, title: string, detail: string) {
-  return { type: 'about:blank', title, status, detail, requestId: expect.any(String) };
-}
 
 let fixture: Fixture;
 beforeEach(async () => {

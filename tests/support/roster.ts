@@ -1,5 +1,4 @@
 import { createWriteStream, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -113,16 +112,4 @@ export async function writeZip(files: Record<string, string>): Promise<string> {
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'roster-zip-')), 'roster.zip');
   await pipeline(zip.outputStream, createWriteStream(file));
   return file;
-}
-
-/** A loopback port the OS says is free right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
