@@ -79,6 +79,18 @@ export type MemberDto = z.infer<typeof MemberSchema>;
 export const SchoolOfUserSchema = SchoolSchema.extend({ membership: MembershipSummary });
 export type SchoolOfUserDto = z.infer<typeof SchoolOfUserSchema>;
 
+/** Every error body (SPEC §4.1, RFC 9457), as shared/http/problem.ts renders it. */
+export const ProblemSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  /** For a 400: each bad field, by its path in the body, path parameters or query. */
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  /** The Lambda request id, also on every log line of the request. */
+  requestId: z.string(),
+});
+
 /** A page of a list (SPEC §4.2); `nextCursor` is null on the last page. */
 export const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 export interface Page<T> {
