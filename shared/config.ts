@@ -28,6 +28,8 @@ const EnvSchema = z.object({
    * Refused when deployed, where API Gateway's JWT authorizer is the only verifier.
    */
   AUTH_LOCAL_PUBLIC_JWK: z.string().min(1).optional(),
+  /** The deployment stage, a dimension of every metric so that stages sharing an account stay apart. */
+  STAGE: z.string().min(1).default('local'),
   /** Set by the Lambda runtime; serverless-offline sets IS_OFFLINE instead. */
   AWS_EXECUTION_ENV: z.string().optional(),
   IS_OFFLINE: z.string().optional(),
@@ -54,6 +56,7 @@ function loadConfig(env: NodeJS.ProcessEnv) {
     throw new Error('Invalid configuration: AUTH_LOCAL_PUBLIC_JWK is for the local API only; deployed, API Gateway verifies tokens');
   }
   return Object.freeze({
+    stage: e.STAGE,
     auth: Object.freeze({ localPublicJwk: e.AUTH_LOCAL_PUBLIC_JWK }),
     database: Object.freeze({
       url: e.DATABASE_URL,

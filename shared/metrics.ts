@@ -1,15 +1,16 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { config } from './config';
 
 /**
  * The service's CloudWatch metrics, written as EMF lines on stdout (no API call, no latency): the
- * Lambda runtime ships them to CloudWatch. Every metric carries the `service` dimension; the alarms in
+ * Lambda runtime ships them to CloudWatch. Every metric carries the `service` and `stage` dimensions; the alarms in
  * infra/alarms.yml name this namespace and these metric names.
  * POWERTOOLS_METRICS_DISABLED=true silences them (tests, `npm start`).
  */
 export const METRICS_NAMESPACE = 'SchoolRoster';
 export const SYNC_FAILED_METRIC = 'SyncFailed';
 
-export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'school-roster' });
+export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'school-roster', defaultDimensions: { stage: config.stage } });
 
 export interface SyncRunMetrics {
   failed: boolean;

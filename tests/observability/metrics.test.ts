@@ -57,22 +57,22 @@ describe('request metrics', () => {
     expect(entries.map(summarise)).toEqual([
       {
         namespace: 'SchoolRoster',
-        dimensions: { service: 'school-roster', function_name: 'school-roster-prod-create-school' },
+        dimensions: { service: 'school-roster', stage: 'local', function_name: 'school-roster-prod-create-school' },
         values: { ColdStart: { unit: 'Count', value: 1 } },
       },
       {
         namespace: 'SchoolRoster',
-        dimensions: { service: 'school-roster', route: 'POST /schools', statusClass: '2xx' },
+        dimensions: { service: 'school-roster', stage: 'local', route: 'POST /schools', statusClass: '2xx' },
         values: { Requests: { unit: 'Count', value: 1 }, Latency: latency },
       },
       {
         namespace: 'SchoolRoster',
-        dimensions: { service: 'school-roster', route: 'POST /schools', statusClass: '4xx' },
+        dimensions: { service: 'school-roster', stage: 'local', route: 'POST /schools', statusClass: '4xx' },
         values: { Requests: { unit: 'Count', value: 1 }, Latency: latency },
       },
       {
         namespace: 'SchoolRoster',
-        dimensions: { service: 'school-roster', route: 'POST /schools', statusClass: '4xx' },
+        dimensions: { service: 'school-roster', stage: 'local', route: 'POST /schools', statusClass: '4xx' },
         values: { Requests: { unit: 'Count', value: 1 }, Latency: latency },
       },
     ]);
@@ -106,7 +106,7 @@ describe('publishSyncRun', () => {
     expect(entries.map(summarise)).toEqual([
       {
         namespace: 'SchoolRoster',
-        dimensions: { service: 'school-roster' },
+        dimensions: { service: 'school-roster', stage: 'local' },
         values: {
           SyncFailed: { unit: 'Count', value: 0 },
           SyncDuration: { unit: 'Milliseconds', value: 1234 },
@@ -116,7 +116,7 @@ describe('publishSyncRun', () => {
       },
       {
         namespace: 'SchoolRoster',
-        dimensions: { service: 'school-roster' },
+        dimensions: { service: 'school-roster', stage: 'local' },
         values: { SyncFailed: { unit: 'Count', value: 1 }, SyncDuration: { unit: 'Milliseconds', value: 56 } },
       },
     ]);
