@@ -53,7 +53,8 @@ async function main(): Promise<void> {
   // Node runs the CLI directly (no npx / shell in between) so that signals reach it.
   const offline = spawn(process.execPath, [SERVERLESS_BIN, 'offline', 'start'], {
     stdio: 'inherit',
-    env: { ...process.env, PORT: port, AWS_EC2_METADATA_DISABLED: 'true', SLS_TELEMETRY_DISABLED: '1' },
+    // EMF metric lines are for CloudWatch; locally they would only bury the request logs.
+    env: { POWERTOOLS_METRICS_DISABLED: 'true', ...process.env, PORT: port, AWS_EC2_METADATA_DISABLED: 'true', SLS_TELEMETRY_DISABLED: '1' },
   });
 
   let stopping = false;

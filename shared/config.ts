@@ -35,6 +35,8 @@ const EnvSchema = z.object({
    * Refused when deployed, where API Gateway's JWT authorizer is the only verifier.
    */
   AUTH_LOCAL_PUBLIC_JWK: z.string().min(1).optional(),
+  /** The deployment stage, a dimension of every metric so that stages sharing an account stay apart. */
+  STAGE: z.string().min(1).default('local'),
   /** Set by the Lambda runtime; serverless-offline sets IS_OFFLINE instead. */
   AWS_EXECUTION_ENV: z.string().optional(),
   IS_OFFLINE: z.string().optional(),
@@ -86,14 +88,15 @@ function loadConfig(env: NodeJS.ProcessEnv) {
   if (deployed && e.AUTH_LOCAL_PUBLIC_JWK) {
     throw new Error('Invalid configuration: AUTH_LOCAL_PUBLIC_JWK is for the local API only; deployed, API Gateway verifies tokens');
   }
-  // Deployed, an RDS IAM token by default: no password exists to leak or rotate (serverless.yml grants
-  // rds-db:connect for DB_USER).
-  const auth = e.DB_AUTH ?? (local ? 'url' : 'iam');
+  // A local DATABASE_URL wins (serverless-offline also hands the functions the deployed variables);
+  // deployed, the secret serverless.yml names, else an RDS IAM token (DB_AUTH=iam with rds-db:connect).
+  const auth = e.DB_AUTH ?? (local ? 'url' : e.DB_SECRET_ID ? 'secret' : 'iam');
   if (auth === 'secret' && !e.DB_SECRET_ID) throw new Error('Invalid configuration: DB_AUTH=secret needs DB_SECRET_ID');
   if (auth === 'iam' && !(e.DB_HOST && e.DB_USER)) throw new Error('Invalid configuration: DB_AUTH=iam needs DB_HOST and DB_USER');
   if (auth !== 'url' && !e.AWS_REGION) throw new Error(`Invalid configuration: DB_AUTH=${auth} needs AWS_REGION`);
   checkTimeoutsFit(e);
   return Object.freeze({
+    stage: e.STAGE,
     auth: Object.freeze({ localPublicJwk: e.AUTH_LOCAL_PUBLIC_JWK }),
     database: Object.freeze({
       url: e.DATABASE_URL,

@@ -79,6 +79,18 @@ export type MemberDto = z.infer<typeof MemberSchema>;
 export const SchoolOfUserSchema = SchoolSchema.extend({ membership: MembershipSummary });
 export type SchoolOfUserDto = z.infer<typeof SchoolOfUserSchema>;
 
+/** Every error body (SPEC §4.1, RFC 9457), as shared/http/problem.ts renders it. */
+export const ProblemSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  /** For a 400: each bad field, by its path in the body, path parameters or query. */
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  /** The Lambda request id, also on every log line of the request. */
+  requestId: z.string(),
+});
+
 /** A page of a list (SPEC §4.2); `nextCursor` is null on the last page. */
 export const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 export interface Page<T> {
@@ -111,6 +123,7 @@ const INVALID_CURSOR = 'is not a cursor this list issued';
 const cursorOf = <T extends z.ZodType>(key: T) =>
   z
     .string()
+    .describe("The previous page's `nextCursor`.")
     .max(1024, INVALID_CURSOR)
     .transform((raw, ctx): z.infer<T> => {
       let decoded: unknown;
@@ -136,14 +149,15 @@ const Limit = z
   .regex(/^\d{1,3}$/, 'must be an integer from 1 to 200')
   .transform(Number)
   .pipe(z.number().int().min(1, 'must be an integer from 1 to 200').max(200, 'must be an integer from 1 to 200'))
-  .default(50);
+  .default(50)
+  .describe('Items per page, 1 to 200.');
 
 /** GET /users: `email` is a case-insensitive exact match, `q` a case-insensitive prefix of a name or email. */
 export const UserListQuery = z.strictObject({
   limit: Limit,
   cursor: cursorOf(UserCursorKey).optional(),
-  email: text(255).optional(),
-  q: text(255).optional(),
+  email: text(255).describe('Case-insensitive exact email.').optional(),
+  q: text(255).describe('Case-insensitive prefix of the first name, last name or email.').optional(),
 });
 export type UserListInput = z.infer<typeof UserListQuery>;
 
@@ -151,7 +165,7 @@ export type UserListInput = z.infer<typeof UserListQuery>;
 export const MemberListQuery = z.strictObject({
   limit: Limit,
   cursor: cursorOf(UserCursorKey).optional(),
-  role: RoleSchema.optional(),
+  role: RoleSchema.describe('Only members with this role.').optional(),
 });
 export type MemberListInput = z.infer<typeof MemberListQuery>;
 

@@ -24,7 +24,7 @@ const SCHEDULED_EVENT = {
 
 afterAll(() => getSequelize().close());
 beforeEach(resetRoster);
-beforeEach(() => jest.spyOn(console, 'log').mockImplementation(() => {}));
+beforeEach(() => jest.spyOn(process.stdout, 'write').mockImplementation(() => true));
 afterEach(() => jest.restoreAllMocks());
 
 describe('the sync function', () => {
@@ -42,10 +42,12 @@ describe('the sync function', () => {
     expect(summary).toMatchObject({ status: 'succeeded', source: other, force: true, users: { created: 1 } });
   });
 
-  it('logs a one-line summary of each run', async () => {
+  it('logs a one-line summary of each run, as JSON', async () => {
     await handler({}, lambdaContext());
 
-    expect(console.log).toHaveBeenCalledWith(expect.stringContaining('"message":"roster sync","runId":'));
+    const lines = (process.stdout.write as unknown as jest.Mock).mock.calls.map(([chunk]) => String(chunk));
+    const summary = lines.map((line) => JSON.parse(line)).find((entry) => entry.message === 'roster sync');
+    expect(summary).toMatchObject({ level: 'INFO', message: 'roster sync', status: 'succeeded', users: { created: 4 } });
   });
 
   it('rejects a hand invocation of another shape, naming the bad fields', async () => {

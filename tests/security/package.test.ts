@@ -1,60 +1,39 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import JSZip from 'jszip';
 import { ROUTE_ACCESS } from '../../shared/http/access';
+import { CANARY, packagedService } from '../support/package';
 
 /**
  * What `serverless package` would deploy (SPEC §6, §7): every HTTP route behind the JWT authorizer,
  * one least-privilege role per function, no credential in the template or the zips.
  */
 const ROOT = path.resolve(__dirname, '../..');
-const OUT = mkdtempSync(path.join(os.tmpdir(), 'roster-package-'));
-// A credential in the packaging environment that nothing may copy into the output.
-const CANARY = 'canary-Pa55w0rd-6f1c1c4e';
 const SERVICE_PREFIX = 'school-roster-dev-';
 
 /** The actions each function may hold; any other is a failure. Logs go to the function's own group. */
-const BASE_ACTIONS = ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'rds-db:connect'];
+const BASE_ACTIONS = ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue'];
 const EXTRA_ACTIONS: Record<string, string[]> = { sync: ['s3:GetObject', 's3:ListBucket'] };
+/**
+ * What Lambda needs to attach a VPC function's network interfaces (the actions of AWS's
+ * AWSLambdaVPCAccessExecutionRole). AWS requires Resource "*" for them: the only wildcard allowed.
+ */
+const NETWORK_INTERFACE_ACTIONS = [
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+];
 
 type Resource = { Type: string; Properties: Record<string, any> };
 let resources: Record<string, Resource>;
 let texts: { name: string; text: string }[];
 
-function packageService(): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [require.resolve('osls/bin/serverless.js'), 'package', '--package', OUT], {
-      cwd: ROOT,
-      env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true', SLS_TELEMETRY_DISABLED: '1', PGPASSWORD: CANARY, DB_PASSWORD: CANARY },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve();
-      else reject(new Error(`serverless package exited ${code}:\n${output}`));
-    });
-  });
-}
-
 beforeAll(async () => {
-  await packageService();
-  const template = readFileSync(path.join(OUT, 'cloudformation-template-update-stack.json'), 'utf8');
-  resources = JSON.parse(template).Resources;
-  texts = [{ name: 'template', text: template }, { name: 'state', text: readFileSync(path.join(OUT, 'serverless-state.json'), 'utf8') }];
-  for (const zipName of readdirSync(OUT).filter((file) => file.endsWith('.zip'))) {
-    const zip = await JSZip.loadAsync(readFileSync(path.join(OUT, zipName)));
-    for (const file of Object.values(zip.files).filter((entry) => !entry.dir)) {
-      texts.push({ name: `${zipName}:${file.name}`, text: await file.async('string') });
-    }
-  }
+  ({ texts } = await packagedService('create'));
+  resources = JSON.parse(texts[0].text).Resources;
 }, 300_000);
-afterAll(() => rmSync(OUT, { recursive: true, force: true }));
 
 const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
 
@@ -129,7 +108,7 @@ describe('the packaged IAM roles', () => {
     for (const role of roles) expect(resources[role ?? '']?.Type).toBe('AWS::IAM::Role');
   });
 
-  it("list only the function's own actions, on its own resources, with no wildcard action", () => {
+  it("list only the function's own actions, on its own resources (the database secret), with no wildcard but the network interfaces", () => {
     for (const { name, role } of functions()) {
       const properties = resources[role['Fn::GetAtt']![0]].Properties;
       const statements = properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement);
@@ -140,11 +119,16 @@ describe('the packaged IAM roles', () => {
         const actions: string[] = [statement.Action].flat();
         const targets = [statement.Resource].flat().map((resource: unknown) => JSON.stringify(resource));
         expect({ name, effect: statement.Effect }).toEqual({ name, effect: 'Allow' });
+        if (actions.every((action) => NETWORK_INTERFACE_ACTIONS.includes(action))) {
+          expect({ name, actions: [...actions].sort(), targets }).toEqual({ name, actions: [...NETWORK_INTERFACE_ACTIONS].sort(), targets: ['"*"'] });
+          continue;
+        }
         for (const action of actions) {
           expect({ name, action, allowed: allowed.includes(action) && !action.includes('*') }).toEqual({ name, action, allowed: true });
         }
         for (const target of targets) {
           expect({ name, target, wildcard: target === '"*"' }).toEqual({ name, target, wildcard: false });
+          if (actions.includes('secretsmanager:GetSecretValue')) expect({ name, target }).toEqual({ name, target: '{"Ref":"DbSecret"}' });
           if (actions.some((action) => action.startsWith('logs:'))) expect(target).toContain(`/aws/lambda/${SERVICE_PREFIX}${name}:`);
           if (actions.some((action) => action.startsWith('s3:'))) expect(target).toMatch(/^"arn:aws:s3:::[a-z0-9.-]+(\/[^*]*\*?)?"$/);
         }
@@ -191,10 +175,18 @@ describe('the packaged output', () => {
     }
   });
 
+  it('ships no OpenAPI generator in any function (it is dev tooling)', () => {
+    const zipped = texts.filter(({ name }) => name.includes('.zip:'));
+    expect(zipped.length).toBeGreaterThan(0);
+    for (const { name, text } of zipped) expect({ name, generator: /OpenApiGeneratorV3|extendZodWithOpenApi/.test(text) }).toEqual({ name, generator: false });
+  });
+
   it('sets no credential-like environment variable on any function', () => {
     for (const [logicalId, fn] of ofType('AWS::Lambda::Function')) {
       const names = Object.keys(fn.Properties.Environment?.Variables ?? {});
-      expect({ logicalId, secrets: names.filter((key) => /PASSWORD|SECRET|TOKEN|DATABASE_URL|PRIVATE|JWK/i.test(key)) }).toEqual({ logicalId, secrets: [] });
+      // DB_SECRET_ID names where the secret lives (an ARN): it is not one.
+      const credentialLike = names.filter((key) => /PASSWORD|SECRET|TOKEN|DATABASE_URL|PRIVATE|JWK/i.test(key) && !/_(ARN|ID)$/.test(key));
+      expect({ logicalId, secrets: credentialLike }).toEqual({ logicalId, secrets: [] });
     }
   });
 });

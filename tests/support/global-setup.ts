@@ -26,5 +26,7 @@ export default async function globalSetup(): Promise<void> {
     serverUrl = globalThis.__testPostgres.serverUrl;
   }
   process.env.TEST_SERVER_URL = serverUrl;
+  // Scratch space the workers share for this run (e.g. one `serverless package` output per database mode).
+  process.env.TEST_RUN_DIR = mkdtempSync(path.join(os.tmpdir(), 'roster-test-run-'));
   await prepareTestDatabases(serverUrl);
 }

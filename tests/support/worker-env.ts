@@ -7,3 +7,5 @@ if (!serverUrl) throw new Error('TEST_SERVER_URL is not set: run the tests throu
 process.env.DATABASE_URL = withDatabase(serverUrl, workerDatabase(process.env.JEST_WORKER_ID ?? '1'));
 // One JSON log line per request would bury Jest's report; the log tests raise the level themselves.
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+// Metrics are EMF lines on stdout; tests/observability/metrics.test.ts turns them on for itself.
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';

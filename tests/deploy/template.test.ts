@@ -1,0 +1,223 @@
+import { METRICS_NAMESPACE, SYNC_FAILED_METRIC } from '../../shared/metrics';
+import { MODE_PARAMS, packagedService } from '../support/package';
+
+/**
+ * The CloudFormation template `serverless package` builds, in both database modes (SPEC §6): what a
+ * deploy would create, checked without an AWS account.
+ */
+type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; DependsOn?: unknown };
+type Template = { Resources: Record<string, Resource>; Conditions?: Record<string, unknown> };
+const templates = {} as Record<'create' | 'existing', Template>;
+
+beforeAll(async () => {
+  templates.create = (await packagedService('create')).template;
+  templates.existing = (await packagedService('existing')).template;
+}, 600_000);
+
+const ofType = (template: Template, type: string) => Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);
+const functionIds = (template: Template) => ofType(template, 'AWS::Lambda::Function').map(([id]) => id);
+
+/** SPEC §4: each route and the function that serves it. */
+const SPEC_ROUTES: Record<string, string> = {
+  'POST /users': 'CreateDashuserLambdaFunction',
+  'POST /schools': 'CreateDashschoolLambdaFunction',
+  'PUT /schools/{schoolId}/users/{userId}': 'LinkLambdaFunction',
+  'DELETE /schools/{schoolId}/users/{userId}': 'LinkLambdaFunction',
+  'GET /users': 'ListLambdaFunction',
+  'GET /schools': 'ListLambdaFunction',
+  'GET /users/{userId}': 'ListLambdaFunction',
+  'GET /schools/{schoolId}': 'ListLambdaFunction',
+  'GET /users/{userId}/schools': 'ListLambdaFunction',
+  'GET /schools/{schoolId}/users': 'ListLambdaFunction',
+};
+
+/** The resources that make up the database the stack creates in `create` mode. */
+const DATABASE_TYPES = [
+  'AWS::EC2::VPC',
+  'AWS::EC2::VPCEndpoint',
+  'AWS::RDS::DBCluster',
+  'AWS::RDS::DBInstance',
+  'AWS::RDS::DBProxy',
+  'AWS::RDS::DBProxyTargetGroup',
+  'AWS::SecretsManager::Secret',
+];
+
+describe.each(['create', 'existing'] as const)('the packaged stack (databaseMode=%s)', (mode) => {
+  const template = () => templates[mode];
+
+  it('routes every SPEC §4 route, and only those, to its function', () => {
+    const integrations = Object.fromEntries(ofType(template(), 'AWS::ApiGatewayV2::Integration').map(([id, resource]) => [id, JSON.stringify(resource.Properties.IntegrationUri)]));
+    const routed = Object.fromEntries(
+      ofType(template(), 'AWS::ApiGatewayV2::Route').map(([, route]) => {
+        const integrationId = route.Properties.Target['Fn::Join'][1][1].Ref as string;
+        const fn = Object.keys(SPEC_ROUTES).map((key) => SPEC_ROUTES[key]).find((id) => integrations[integrationId]?.includes(`"${id}"`));
+        return [route.Properties.RouteKey, fn];
+      }),
+    );
+
+    expect(routed).toEqual(SPEC_ROUTES);
+  });
+
+  it('runs every function in the private subnets, in the security group the database admits', () => {
+    const expected =
+      mode === 'create'
+        ? { SecurityGroupIds: [{ Ref: 'FunctionSecurityGroup' }], SubnetIds: [{ Ref: 'PrivateSubnetA' }, { Ref: 'PrivateSubnetB' }] }
+        : { SecurityGroupIds: [MODE_PARAMS.existing.dbSecurityGroupId], SubnetIds: { 'Fn::Split': [',', MODE_PARAMS.existing.privateSubnetIds] } };
+
+    expect(functionIds(template()).length).toBeGreaterThanOrEqual(5);
+    for (const [id, fn] of ofType(template(), 'AWS::Lambda::Function')) {
+      expect({ id, vpc: fn.Properties.VpcConfig }).toEqual({ id, vpc: expected });
+    }
+  });
+
+  it('points every function at the database and its secret, never at a password', () => {
+    const expected =
+      mode === 'create'
+        ? { DB_HOST: { 'Fn::GetAtt': ['DbProxy', 'Endpoint'] }, DB_SECRET_ID: { Ref: 'DbSecret' } }
+        : { DB_HOST: MODE_PARAMS.existing.dbHost, DB_SECRET_ID: MODE_PARAMS.existing.dbSecretArn };
+
+    for (const [id, fn] of ofType(template(), 'AWS::Lambda::Function')) {
+      const { DB_HOST, DB_SECRET_ID, DB_USER, STAGE } = fn.Properties.Environment.Variables;
+      expect({ id, DB_HOST, DB_SECRET_ID, DB_USER, STAGE }).toEqual({ id, ...expected, DB_USER: 'roster_app', STAGE: 'dev' });
+    }
+  });
+
+  it("starts every function but migrate from the HTTP API or a schedule (the sync's schedule)", () => {
+    const scheduled = JSON.stringify(ofType(template(), 'AWS::Events::Rule').filter(([, rule]) => rule.Properties.ScheduleExpression));
+    const onApi = JSON.stringify(ofType(template(), 'AWS::ApiGatewayV2::Integration'));
+    const started = functionIds(template()).map((id) => ({
+      id,
+      by: [onApi.includes(`"${id}"`) && 'HTTP API', scheduled.includes(`"${id}"`) && 'schedule'].filter(Boolean),
+    }));
+
+    expect(started).toEqual(
+      functionIds(template()).map((id) => ({
+        id,
+        by: id === 'MigrateLambdaFunction' ? [] : id === 'SyncLambdaFunction' ? ['schedule'] : ['HTTP API'],
+      })),
+    );
+  });
+
+  it('keeps every log group for the configured retention', () => {
+    const groups = ofType(template(), 'AWS::Logs::LogGroup');
+    expect(groups.map(([id]) => id).sort()).toEqual(functionIds(template()).map((id) => id.replace('LambdaFunction', 'LogGroup')).sort());
+    for (const [id, group] of groups) expect({ id, days: group.Properties.RetentionInDays }).toEqual({ id, days: 30 });
+  });
+
+  it('alarms on API 5xx, on every function\'s errors and throttles, and on a failed sync', () => {
+    const alarms = template().Resources;
+    const summed = (alarm: Resource) => {
+      const metrics = alarm.Properties.Metrics as any[];
+      const total = metrics.find((metric) => metric.ReturnData);
+      return {
+        expression: total.Expression,
+        functions: metrics.filter((metric) => !metric.ReturnData).map((metric) => ({ id: metric.Id, fn: metric.MetricStat.Metric.Dimensions[0].Value.Ref, metric: metric.MetricStat.Metric.MetricName })),
+      };
+    };
+    const everyFunction = (metric: string) => {
+      const ids = (alarm: Resource) => summed(alarm).functions.map((entry) => entry.id);
+      return (alarm: Resource) => ({
+        expression: `SUM([${ids(alarm).join(', ')}])`,
+        functions: functionIds(template()).map((fn) => ({ id: expect.any(String), fn, metric })),
+      });
+    };
+
+    expect(alarms.ApiServerErrorsAlarm.Properties).toEqual(
+      expect.objectContaining({ Namespace: 'AWS/ApiGateway', MetricName: '5xx', Dimensions: [{ Name: 'ApiId', Value: { Ref: 'HttpApi' } }, { Name: 'Stage', Value: '$default' }] }),
+    );
+    expect(summed(alarms.FunctionErrorsAlarm)).toEqual(everyFunction('Errors')(alarms.FunctionErrorsAlarm));
+    expect(summed(alarms.FunctionThrottlesAlarm)).toEqual(everyFunction('Throttles')(alarms.FunctionThrottlesAlarm));
+    expect(alarms.SyncFailedAlarm.Properties).toEqual(
+      expect.objectContaining({
+        Namespace: METRICS_NAMESPACE,
+        MetricName: SYNC_FAILED_METRIC,
+        Dimensions: [{ Name: 'service', Value: 'school-roster' }, { Name: 'stage', Value: 'dev' }],
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      }),
+    );
+    for (const id of ['ApiServerErrorsAlarm', 'FunctionErrorsAlarm', 'FunctionThrottlesAlarm', 'SyncFailedAlarm']) {
+      // No topic configured: the condition is false and the alarms notify nobody.
+      expect({ id, actions: alarms[id].Properties.AlarmActions }).toEqual({ id, actions: { 'Fn::If': ['NotifyAlarmTopic', [''], { Ref: 'AWS::NoValue' }] } });
+    }
+    expect(template().Conditions?.NotifyAlarmTopic).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+  });
+
+  it('holds no literal password in any resource property', () => {
+    const literal: string[] = [];
+    const walk = (value: unknown, at: string) => {
+      if (value && typeof value === 'object') for (const [key, child] of Object.entries(value)) walk(child, `${at}.${key}`);
+      else if (/password/i.test(at.split('.').pop() ?? '') && typeof value === 'string' && !value.startsWith('{{resolve:secretsmanager:')) literal.push(at);
+    };
+    walk(template().Resources, 'Resources');
+    expect(literal).toEqual([]);
+  });
+
+  if (mode === 'existing') {
+    it('creates no database, proxy, secret or network, and grants only the named secret', () => {
+      expect(DATABASE_TYPES.flatMap((type) => ofType(template(), type).map(([id]) => id))).toEqual([]);
+      for (const id of functionIds(template())) {
+        const role = template().Resources[id.replace('LambdaFunction', 'IamRoleLambdaExecution')];
+        const statements = role.Properties.Policies[0].PolicyDocument.Statement;
+        expect(statements.filter((statement: any) => [statement.Action].flat().some((action: string) => action.startsWith('secretsmanager:')))).toEqual([
+          { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: MODE_PARAMS.existing.dbSecretArn },
+        ]);
+      }
+    });
+    return;
+  }
+
+  it('creates the database: Aurora PostgreSQL Serverless v2 behind an RDS Proxy, with a generated secret', () => {
+    const resources = template().Resources;
+    expect(DATABASE_TYPES.map((type) => [type, ofType(template(), type).length > 0])).toEqual(DATABASE_TYPES.map((type) => [type, true]));
+
+    expect(resources.DbSecret.Properties.GenerateSecretString).toEqual(
+      expect.objectContaining({ SecretStringTemplate: '{"username": "roster_app"}', GenerateStringKey: 'password', PasswordLength: 40 }),
+    );
+    expect(resources.DbSecret.Properties).not.toHaveProperty('SecretString');
+    expect(resources.DbCluster).toEqual(
+      expect.objectContaining({
+        DeletionPolicy: 'Snapshot',
+        Properties: expect.objectContaining({
+          Engine: 'aurora-postgresql',
+          MasterUsername: { 'Fn::Sub': '{{resolve:secretsmanager:${DbSecret}:SecretString:username}}' },
+          MasterUserPassword: { 'Fn::Sub': '{{resolve:secretsmanager:${DbSecret}:SecretString:password}}' },
+          ServerlessV2ScalingConfiguration: { MinCapacity: 0.5, MaxCapacity: 4 },
+          StorageEncrypted: true,
+          VpcSecurityGroupIds: [{ Ref: 'DbSecurityGroup' }],
+        }),
+      }),
+    );
+    expect(resources.DbInstance.Properties).toEqual(expect.objectContaining({ DBInstanceClass: 'db.serverless', DBClusterIdentifier: { Ref: 'DbCluster' }, PubliclyAccessible: false }));
+    expect(resources.DbProxy.Properties).toEqual(
+      expect.objectContaining({
+        EngineFamily: 'POSTGRESQL',
+        RequireTLS: true,
+        Auth: [{ AuthScheme: 'SECRETS', SecretArn: { Ref: 'DbSecret' }, IAMAuth: 'DISABLED' }],
+        VpcSecurityGroupIds: [{ Ref: 'ProxySecurityGroup' }],
+      }),
+    );
+    expect(resources.DbProxyTargetGroup.Properties.DBClusterIdentifiers).toEqual([{ Ref: 'DbCluster' }]);
+  });
+
+  it('lets only the functions reach the proxy, only the proxy reach the database, and nothing reach the internet', () => {
+    const resources = template().Resources;
+    const ingress = (id: string) => resources[id].Properties.SecurityGroupIngress.map((rule: any) => ({ port: rule.FromPort, from: rule.SourceSecurityGroupId ?? rule.CidrIp }));
+
+    expect(ingress('DbSecurityGroup')).toEqual([{ port: 5432, from: { Ref: 'ProxySecurityGroup' } }]);
+    expect(ingress('ProxySecurityGroup')).toEqual([{ port: 5432, from: { Ref: 'FunctionSecurityGroup' } }]);
+    expect(ingress('EndpointSecurityGroup')).toEqual([
+      { port: 443, from: { Ref: 'FunctionSecurityGroup' } },
+      { port: 443, from: { Ref: 'ProxySecurityGroup' } },
+    ]);
+    expect(resources.FunctionSecurityGroup.Properties.SecurityGroupIngress).toBeUndefined();
+    for (const type of ['AWS::EC2::InternetGateway', 'AWS::EC2::NatGateway', 'AWS::EC2::EIP']) expect(ofType(template(), type)).toEqual([]);
+    expect(ofType(template(), 'AWS::EC2::Subnet').map(([, subnet]) => subnet.Properties.MapPublicIpOnLaunch)).toEqual([false, false]);
+    expect(
+      ofType(template(), 'AWS::EC2::VPCEndpoint').map(([, endpoint]) => [endpoint.Properties.VpcEndpointType, endpoint.Properties.ServiceName['Fn::Sub']]),
+    ).toEqual([
+      ['Gateway', 'com.amazonaws.${AWS::Region}.s3'],
+      ['Interface', 'com.amazonaws.${AWS::Region}.secretsmanager'],
+    ]);
+  });
+});

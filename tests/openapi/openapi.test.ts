@@ -1,0 +1,109 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { buildOpenApiDocument } from '../../scripts/openapi-document';
+import { ROUTE_ACCESS } from '../../shared/http/access';
+import { httpEvent, lambdaContext, type Invocable } from '../support/events';
+
+/**
+ * The three places that name the HTTP routes agree: openapi.json, serverless.yml's httpApi events and
+ * the service's route table (ROUTE_ACCESS, and each function's own dispatch table); openapi.json is
+ * what `npm run openapi` writes, and a valid OpenAPI 3.1 document.
+ */
+const ROOT = path.resolve(__dirname, '../..');
+const OPENAPI_FILE = path.join(ROOT, 'openapi.json');
+const checkedIn = JSON.parse(readFileSync(OPENAPI_FILE, 'utf8'));
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'];
+
+const documentRoutes = (document: any) =>
+  Object.entries(document.paths as Record<string, Record<string, unknown>>).flatMap(([template, item]) =>
+    Object.keys(item)
+      .filter((key) => METHODS.includes(key))
+      .map((method) => `${method.toUpperCase()} ${template}`),
+  );
+
+/** `METHOD /path` -> function name, from serverless.yml (its `!Sub`-style tags kept as plain values). */
+function serverlessRoutes(): Map<string, string> {
+  const config = parse(readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8'), {
+    customTags: ['Sub', 'Ref', 'GetAtt', 'If', 'Equals', 'Not', 'Join', 'Select', 'Split'].map((tag) => ({ tag: `!${tag}`, resolve: (value: unknown) => value })),
+  });
+  const routes = new Map<string, string>();
+  for (const [name, fn] of Object.entries<any>(config.functions)) {
+    for (const event of fn.events ?? []) {
+      if (event.httpApi) routes.set(`${event.httpApi.method.toUpperCase()} ${event.httpApi.path}`, name);
+    }
+  }
+  return routes;
+}
+
+describe('openapi.json', () => {
+  it('is what npm run openapi generates from the current schemas (run it after changing a schema)', () => {
+    expect(checkedIn).toEqual(JSON.parse(JSON.stringify(buildOpenApiDocument())));
+  });
+
+  it('is a valid OpenAPI 3.1 document', () => {
+    // The validator is an ES module that Jest's loader cannot require: it runs in its own Node process.
+    const script = `
+      import { Validator } from '@seriousme/openapi-schema-validator';
+      const result = await new Validator().validate(process.argv[1]);
+      console.log(JSON.stringify(result));`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script, OPENAPI_FILE], { cwd: ROOT, encoding: 'utf8' });
+
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual({ valid: true });
+    expect(checkedIn.openapi).toBe('3.1.0');
+  });
+
+  it('names the same routes as serverless.yml and the route table', () => {
+    const inDocument = documentRoutes(checkedIn).sort();
+
+    expect(inDocument).toEqual([...serverlessRoutes().keys()].sort());
+    expect(inDocument).toEqual(Object.keys(ROUTE_ACCESS).sort());
+  });
+
+  it('requires on each operation the bearer scope the service checks, and declares every path parameter', () => {
+    for (const route of documentRoutes(checkedIn)) {
+      const [method, template] = route.split(' ');
+      const operation = checkedIn.paths[template][method.toLowerCase()];
+      const declared = (operation.parameters ?? []).filter((p: any) => p.in === 'path').map((p: any) => [p.name, p.required]);
+      const inTemplate = [...template.matchAll(/\{(\w+)\}/g)].map(([, name]) => [name, true]);
+
+      expect({ route, security: operation.security }).toEqual({ route, security: [{ bearer: [ROUTE_ACCESS[route].scope] }] });
+      expect({ route, parameters: declared.sort() }).toEqual({ route, parameters: inTemplate.sort() });
+      expect({ route, errors: ['400', '401', '403', '503'].filter((status) => !operation.responses[status]) }).toEqual({ route, errors: [] });
+    }
+  });
+
+  it('describes every error as problem+json with the request id', () => {
+    expect(checkedIn.components.schemas.Problem).toEqual(
+      expect.objectContaining({ required: ['type', 'title', 'status', 'detail', 'requestId'] }),
+    );
+    for (const route of documentRoutes(checkedIn)) {
+      const [method, template] = route.split(' ');
+      for (const [status, response] of Object.entries<any>(checkedIn.paths[template][method.toLowerCase()].responses)) {
+        if (Number(status) < 400) continue;
+        expect({ route, status, content: response.content }).toEqual({
+          route,
+          status,
+          content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+        });
+      }
+    }
+  });
+});
+
+describe('the functions serverless.yml routes to', () => {
+  // A request with bad input reaches the route's validation (400); a route missing from the function's
+  // dispatch table would answer 404 "No route" instead. Nothing here reaches the database.
+  it('each serve every route they are given', async () => {
+    for (const [route, name] of serverlessRoutes()) {
+      const { handler } = require(`../../functions/${name}`) as { handler: Invocable };
+      const params = Object.fromEntries([...route.matchAll(/\{(\w+)\}/g)].map(([, param]) => [param, 'not-a-uuid']));
+      const bad = { route, pathParameters: params, query: { limit: '0' }, body: { unknownField: 1 } };
+      const served = (await handler(httpEvent(bad), lambdaContext())) as { statusCode: number; body: string };
+
+      expect({ route, name, status: served.statusCode, title: JSON.parse(served.body).title }).toEqual({ route, name, status: 400, title: 'Bad Request' });
+    }
+  });
+});
