@@ -6,6 +6,8 @@ const { orgs, users } = smallDistrict11();
 const scheduledSource = writeRoster(roster11(orgs, users));
 // The function's configuration is read at load: ROSTER_SOURCE is what a deployed stage sets.
 process.env.ROSTER_SOURCE = scheduledSource;
+// The logger reads its level when it loads (tests/support/worker-env.ts silences it elsewhere).
+process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
 const { handler } = require('../../functions/sync') as typeof import('../../functions/sync');
 const { getSequelize } = require('../../shared/db/sequelize') as typeof import('../../shared/db/sequelize');
 
@@ -45,7 +47,7 @@ describe('the sync function', () => {
   it('logs a one-line summary of each run, as JSON', async () => {
     await handler({}, lambdaContext());
 
-    const lines = (process.stdout.write as unknown as jest.Mock).mock.calls.map(([chunk]) => String(chunk));
+    const lines = (process.stdout.write as unknown as jest.Mock).mock.calls.flatMap(([chunk]) => String(chunk).split('\n').filter(Boolean));
     const summary = lines.map((line) => JSON.parse(line)).find((entry) => entry.message === 'roster sync');
     expect(summary).toMatchObject({ level: 'INFO', message: 'roster sync', status: 'succeeded', users: { created: 4 } });
   });
