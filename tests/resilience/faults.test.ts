@@ -8,6 +8,9 @@ import { openSequelize } from '../support/databases';
 import { invoke, lambdaContext, httpEvent, type HttpReply } from '../support/events';
 import { createStoppablePostgres, type StoppablePostgres } from '../support/stoppable-postgres';
 
+// Each test drives dozens of simulated containers against a real server: generous time on a loaded machine.
+jest.setTimeout(120_000);
+
 /**
  * Faults made for real on a server of this file's own: backends terminated, the server stopped and
  * started, too few connection slots. Its max_connections is low on purpose, and every statement is
