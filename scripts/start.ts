@@ -50,8 +50,9 @@ async function main(): Promise<void> {
   console.log(`Every request needs a bearer token; this one has both scopes for 12 hours (more: npm run token -- --help):`);
   console.log(`Authorization: Bearer ${token}`);
 
-  // Node runs the CLI directly (no npx / shell in between) so that signals reach it.
-  const offline = spawn(process.execPath, [SERVERLESS_BIN, 'offline', 'start'], {
+  // Node runs the CLI directly (no npx / shell in between) so that signals reach it. The roster sync's
+  // schedule stays off locally: `npm run sync` runs it by hand.
+  const offline = spawn(process.execPath, [SERVERLESS_BIN, 'offline', 'start', '--param=rosterSyncEnabled=false'], {
     stdio: 'inherit',
     // EMF metric lines are for CloudWatch; locally they would only bury the request logs.
     env: { POWERTOOLS_METRICS_DISABLED: 'true', ...process.env, PORT: port, AWS_EC2_METADATA_DISABLED: 'true', SLS_TELEMETRY_DISABLED: '1' },

@@ -22,7 +22,7 @@ export async function startOffline(env: Record<string, string> = {}): Promise<Of
   const [httpPort, lambdaPort] = [await freePort(), await freePort()];
   const keyFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'roster-offline-')), 'dev-signing-key.json');
   const publicJwk = JSON.stringify((await loadDevKey(keyFile)).publicJwk);
-  const child: ChildProcess = spawn(process.execPath, [SERVERLESS_BIN, 'offline', 'start'], {
+  const child: ChildProcess = spawn(process.execPath, [SERVERLESS_BIN, 'offline', 'start', '--param=rosterSyncEnabled=false'], {
     env: {
       ...process.env,
       PORT: String(httpPort),
