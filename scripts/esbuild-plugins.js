@@ -1,0 +1,49 @@
+// @ts-check
+/**
+ * esbuild plugins of every function bundle (serverless.yml custom.esbuild.plugins; bench/perf.ts builds
+ * with the same). CommonJS, as serverless-esbuild `require`s this file.
+ *
+ * Sequelize picks its dialect with a `switch` of static `require("./dialects/<name>")` calls, so a
+ * bundler follows all eight: the seven the service never opens (~190 KB minified of query generators and
+ * connection managers) are replaced by a module that throws if it is ever loaded. Their small
+ * data-type files stay (Sequelize's data-types.js builds its map from them at load).
+ */
+const UNUSED_DIALECTS = /^\.\/dialects\/(mariadb|mssql|mysql|oracle|sqlite|db2|snowflake)$/;
+
+/** @type {import('esbuild').Plugin} */
+const onlyPostgresDialect = {
+  name: 'only-postgres-dialect',
+  setup(build) {
+    build.onResolve({ filter: UNUSED_DIALECTS }, (args) =>
+      /[\\/]sequelize[\\/]lib[\\/]sequelize\.js$/.test(args.importer) ? { path: args.path, namespace: 'unused-dialect' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'unused-dialect' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`Sequelize dialect ${args.path} is not bundled: only postgres is`)});`,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * Modules Sequelize requires for column types the models never declare: `wkx` (GEOMETRY, required at
+ * load, so its stand-in is an empty object) and `pg-hstore` with its `underscore` (HSTORE, required
+ * only when an HSTORE value is met, so its stand-in throws).
+ */
+const UNUSED_TYPE_MODULES = {
+  wkx: 'module.exports = {};',
+  'pg-hstore': 'module.exports = () => { throw new Error("pg-hstore is not bundled: no model declares an HSTORE column"); };',
+};
+
+/** @type {import('esbuild').Plugin} */
+const noUnusedTypeModules = {
+  name: 'no-unused-type-modules',
+  setup(build) {
+    build.onResolve({ filter: /^(wkx|pg-hstore)$/ }, (args) => ({ path: args.path, namespace: 'unused-type-module' }));
+    build.onLoad({ filter: /.*/, namespace: 'unused-type-module' }, (args) => ({
+      contents: UNUSED_TYPE_MODULES[/** @type {keyof typeof UNUSED_TYPE_MODULES} */ (args.path)],
+      loader: 'js',
+    }));
+  },
+};
+
+module.exports = [onlyPostgresDialect, noUnusedTypeModules];
