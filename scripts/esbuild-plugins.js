@@ -86,4 +86,22 @@ const onlyValidRdsCertificates = {
   },
 };
 
-module.exports = [onlyPostgresDialect, noUnusedTypeModules, noCountryValidators, onlyValidRdsCertificates];
+/**
+ * umzug loads its command-line interface (@rushstack/ts-command-line, a JSON-schema validator, argparse:
+ * ~450 KB minified) at load, for `getCli()`, which the migrate function never calls.
+ */
+/** @type {import('esbuild').Plugin} */
+const noUmzugCli = {
+  name: 'no-umzug-cli',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/cli$/ }, (args) =>
+      /[\\/]umzug[\\/]lib[\\/](umzug|index)\.js$/.test(args.importer) ? { path: 'umzug-cli', namespace: 'unused-umzug-cli' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'unused-umzug-cli' }, () => ({
+      contents: 'exports.UmzugCLI = class UmzugCLI { constructor() { throw new Error("umzug\'s CLI is not bundled"); } };',
+      loader: 'js',
+    }));
+  },
+};
+
+module.exports = [onlyPostgresDialect, noUnusedTypeModules, noCountryValidators, onlyValidRdsCertificates, noUmzugCli];
