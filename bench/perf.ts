@@ -11,7 +11,7 @@
  *   options) and serves one request: import + connect + query, against a bare `pg` handler bundled alike.
  * - Size: each function's zip from `npm run package` (BENCH_SKIP_PACKAGE=1 reads the existing .serverless/).
  * - Queries per request, from the capture.
- * Environment: BENCH_RUNS (warm, reuse; default 2000), BENCH_RUNS_PER_INVOCATION (default 500),
+ * Environment: BENCH_RUNS (warm, reuse; default 2000), BENCH_RUNS_PER_INVOCATION (default 150: each opens a connection),
  * BENCH_COLD_RUNS (default 15), BENCH_ONLY=warm,cold,size.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -25,7 +25,7 @@ import { withDatabase } from '../scripts/database-url';
 import { freePort } from '../scripts/free-port';
 import { startLocalPostgres, type LocalPostgres } from '../scripts/local-postgres';
 import type { HttpEventInput } from '../tests/support/events';
-import { buildFunctions } from './support/build';
+import { buildFunctions, functionEntries } from './support/build';
 
 const ROOT = path.resolve(__dirname, '..');
 const LIST_MEMBERS = 60;
@@ -374,6 +374,30 @@ async function cold(url: string, runs: number): Promise<ColdRow[]> {
 // ---------------------------------------------------------------------------------------------------
 // Size
 
+/** Packages (or project folders) by minified bytes in each function's bundle, and what an HTTP function must not hold. */
+async function bundleContents(): Promise<Array<{ fn: string; bytes: number; top: string; forbidden: string[] }>> {
+  const entries = functionEntries();
+  const outdir = mkdtempSync(path.join(os.tmpdir(), 'roster-perf-meta-'));
+  try {
+    const meta = await buildFunctions(Object.fromEntries(entries.map((e) => [e.name, e.source])), outdir);
+    return entries.map((entry) => {
+      const [, output] = Object.entries(meta.outputs).find(([file]) => file.endsWith(`/${entry.name}.js`))!;
+      const byPackage = new Map<string, number>();
+      for (const [file, info] of Object.entries(output.inputs)) {
+        const match = /node_modules\/((@[^/]+\/)?[^/]+)/.exec(file);
+        const key = match ? match[1] : file.split('/')[0];
+        byPackage.set(key, (byPackage.get(key) ?? 0) + info.bytesInOutput);
+      }
+      const top = [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([name, bytes]) => `${name} ${Math.round(bytes / 1024)}`).join(', ');
+      // The sync's CSV parsing and S3 client, and any AWS SDK (the runtime provides it), stay out of HTTP functions.
+      const forbidden = entry.http ? [...byPackage.keys()].filter((name) => /csv|@aws-sdk|client-s3|shared\/sync|functions\/sync/.test(name)) : [];
+      return { fn: entry.name, bytes: output.bytes, top, forbidden };
+    });
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
 function zipSizes(): Array<{ fn: string; kb: number }> {
   if (process.env.BENCH_SKIP_PACKAGE !== '1' || !existsSync(path.join(ROOT, '.serverless'))) {
     const result = spawnSync('npm', ['run', '--silent', 'package'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, DATABASE_URL: '' } });
@@ -409,7 +433,7 @@ async function seed(url: string): Promise<void> {
 async function main(): Promise<void> {
   const parts = new Set((process.env.BENCH_ONLY ?? 'warm,cold,size').split(','));
   const reuseRuns = Number(process.env.BENCH_RUNS ?? 2000);
-  const perInvocationRuns = Number(process.env.BENCH_RUNS_PER_INVOCATION ?? 500);
+  const perInvocationRuns = Number(process.env.BENCH_RUNS_PER_INVOCATION ?? 150);
   const coldRuns = Number(process.env.BENCH_COLD_RUNS ?? 15);
 
   let server: LocalPostgres | undefined;
@@ -480,8 +504,21 @@ async function main(): Promise<void> {
 
     if (parts.has('size')) {
       const rows = zipSizes();
-      console.log('Size: function zips of npm run package');
-      console.table(rows.map((r) => ({ function: r.fn, 'zip KB': r.kb.toFixed(1), 'under 400 KB': r.kb < 400 ? 'yes' : 'NO' })));
+      const contents = await bundleContents();
+      console.log('Size: function zips of npm run package; bundle contents from the esbuild metafile (KB minified)');
+      console.table(
+        rows.map((r) => {
+          const bundle = contents.find((c) => c.fn === r.fn);
+          return {
+            function: r.fn,
+            'zip KB': r.kb.toFixed(1),
+            'under 400 KB': r.kb < 400 ? 'yes' : 'NO',
+            'bundle KB': bundle ? (bundle.bytes / 1024).toFixed(0) : '',
+            'largest parts': bundle?.top ?? '',
+            'code it never runs': bundle ? (bundle.forbidden.length ? bundle.forbidden.join(', ') : 'none found') : '',
+          };
+        }),
+      );
     }
     console.log(`(bench took ${((performance.now() - started) / 1000).toFixed(0)} s)`);
   } finally {

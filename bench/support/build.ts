@@ -14,11 +14,26 @@ const CFN_TAGS = ['Sub', 'Ref', 'GetAtt', 'Join', 'Select', 'Split', 'If', 'Equa
  * The esbuild options serverless-esbuild builds every function with: serverless.yml's custom.esbuild,
  * with `exclude` read as externals (as serverless-esbuild does) and `plugins` loaded from its file.
  */
+interface ServerlessYml {
+  custom: { esbuild: Record<string, unknown> & { exclude?: string[]; external?: string[]; plugins?: string } };
+  functions: Record<string, { handler: string; events?: Array<Record<string, unknown>> }>;
+}
+
+function serverlessYml(): ServerlessYml {
+  return yaml.load(readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8'), { schema: yaml.DEFAULT_SCHEMA.extend(CFN_TAGS) }) as ServerlessYml;
+}
+
+/** Every function of serverless.yml: its source file, and whether the HTTP API invokes it. */
+export function functionEntries(): Array<{ name: string; source: string; http: boolean }> {
+  return Object.entries(serverlessYml().functions).map(([name, fn]) => ({
+    name,
+    source: `${fn.handler.replace(/\.[^.]+$/, '')}.ts`,
+    http: (fn.events ?? []).some((event) => 'httpApi' in event),
+  }));
+}
+
 export function functionBuildOptions(): BuildOptions {
-  const doc = yaml.load(readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8'), { schema: yaml.DEFAULT_SCHEMA.extend(CFN_TAGS) }) as {
-    custom: { esbuild: Record<string, unknown> & { exclude?: string[]; external?: string[]; plugins?: string } };
-  };
-  const { exclude = [], external = [], plugins, ...options } = doc.custom.esbuild;
+  const { exclude = [], external = [], plugins, ...options } = serverlessYml().custom.esbuild;
   return {
     ...(options as BuildOptions),
     external: [...external, ...exclude],
