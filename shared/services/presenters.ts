@@ -2,8 +2,8 @@ import type { School } from '../models/school';
 import type { User } from '../models/user';
 import type { SchoolDto, UserDto } from '../schemas';
 
-type UserRow = Pick<User, 'userId' | 'firstName' | 'lastName' | 'email' | 'userName' | 'sourcedId' | 'createdAt' | 'updatedAt'>;
-type SchoolRow = Pick<School, 'schoolId' | 'name' | 'code' | 'sourcedId' | 'createdAt' | 'updatedAt'>;
+export type UserRow = Pick<User, 'userId' | 'firstName' | 'lastName' | 'email' | 'userName' | 'sourcedId' | 'createdAt' | 'updatedAt'>;
+export type SchoolRow = Pick<School, 'schoolId' | 'name' | 'code' | 'sourcedId' | 'createdAt' | 'updatedAt'>;
 
 /** The columns a user response shows; reads select exactly these. */
 export const USER_ATTRIBUTES = ['userId', 'firstName', 'lastName', 'email', 'userName', 'sourcedId', 'createdAt', 'updatedAt'] as const;

@@ -1,26 +1,27 @@
-import type { Transaction } from 'sequelize';
+import { QueryTypes, type Transaction } from 'sequelize';
 import { toHttpError } from '../db/errors';
 import { getModels } from '../db/sequelize';
+import { insertSql, selectByPrimaryKeySql } from '../db/statements';
 import { NotFoundError } from '../errors';
 import type { CreateUserInput, UserDto } from '../schemas';
-import { USER_ATTRIBUTES, toUserDto } from './presenters';
+import { USER_ATTRIBUTES, toUserDto, type UserRow } from './presenters';
+
+/** The columns a request sets, in the order of their bind parameters. */
+const CREATE_COLUMNS = ['firstName', 'lastName', 'email', 'userName'] as const;
 
 /**
  * Creates a user, inside `options.transaction` when given (an Idempotency-Key claim).
  * @throws ConflictError when a live user has the same email (case-insensitively) or userName
  */
 export async function createUser(input: CreateUserInput, options: { transaction?: Transaction } = {}): Promise<UserDto> {
-  const { User } = getModels();
+  const { User, sequelize } = getModels();
   try {
-    const user = await User.create(
-      {
-        firstName: input.firstName,
-        lastName: input.lastName ?? null,
-        email: input.email ?? null,
-        userName: input.userName ?? null,
-      },
-      { returning: [...USER_ATTRIBUTES], transaction: options.transaction },
-    );
+    // One INSERT built from the model; the table's defaults give userId, createdAt and updatedAt.
+    const [user] = await sequelize.query<UserRow>(insertSql(User, CREATE_COLUMNS, USER_ATTRIBUTES), {
+      bind: [input.firstName, input.lastName ?? null, input.email ?? null, input.userName ?? null],
+      type: QueryTypes.SELECT,
+      transaction: options.transaction,
+    });
     return toUserDto(user);
   } catch (error) {
     throw toHttpError(error, 'user');
@@ -32,8 +33,8 @@ export async function createUser(input: CreateUserInput, options: { transaction?
  * @throws NotFoundError when there is none, or it was soft-deleted
  */
 export async function getUser(userId: string): Promise<UserDto> {
-  const { User } = getModels();
-  const user = await User.findByPk(userId, { attributes: [...USER_ATTRIBUTES], raw: true });
+  const { User, sequelize } = getModels();
+  const [user] = await sequelize.query<UserRow>(selectByPrimaryKeySql(User, USER_ATTRIBUTES), { bind: [userId], type: QueryTypes.SELECT });
   if (!user) throw new NotFoundError(`No user ${userId}.`);
   return toUserDto(user);
 }
