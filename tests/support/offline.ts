@@ -19,10 +19,24 @@ const SERVERLESS_BIN = require.resolve('osls/bin/serverless.js');
  * database, and resolves once it prints that it is ready.
  */
 export async function startOffline(env: Record<string, string> = {}): Promise<OfflineServer> {
+  // A free port can be taken by another test's server before serverless-offline binds it: try again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOfflineOnce(env);
+    } catch (error) {
+      if (attempt === 3 || !String(error).includes('EADDRINUSE')) throw error;
+    }
+  }
+}
+
+async function startOfflineOnce(env: Record<string, string>): Promise<OfflineServer> {
   const [httpPort, lambdaPort] = [await freePort(), await freePort()];
   const keyFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'roster-offline-')), 'dev-signing-key.json');
   const publicJwk = JSON.stringify((await loadDevKey(keyFile)).publicJwk);
-  const child: ChildProcess = spawn(process.execPath, [SERVERLESS_BIN, 'offline', 'start', '--param=rosterSyncEnabled=false'], {
+  // Bound to 127.0.0.1, where the tests connect: on `localhost` (::1 first on Node 20) another server
+  // could hold the same port number on 127.0.0.1 and answer in its place.
+  const args = [SERVERLESS_BIN, 'offline', 'start', '--host', '127.0.0.1', '--param=rosterSyncEnabled=false'];
+  const child: ChildProcess = spawn(process.execPath, args, {
     env: {
       ...process.env,
       PORT: String(httpPort),
