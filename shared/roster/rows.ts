@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ROLES, type Role } from '../roles';
 import type { CsvRow } from './csv';
 import { MAX_REPORTED_ERRORS, type RowError } from './types';
