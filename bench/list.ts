@@ -75,6 +75,9 @@ async function main() {
 
     // Imported only now: the service's config reads DATABASE_URL when it loads.
     process.env.DATABASE_URL = url;
+    // One log and one metric line per request would bury the figures (and time the terminal, not the service).
+    process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+    process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
     const { handler } = await import('../functions/list.js');
     const { encodeCursor } = await import('../shared/schemas.js');
     const { closeConnections } = await import('../shared/db/sequelize.js');

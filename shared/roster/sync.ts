@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { config } from '../config';
 import { getSequelize } from '../db/sequelize';
+import { logger } from '../logger';
 import { applyRoster, type ApplyResult } from './apply';
 import { RosterInputError } from './errors';
 import { readManifest, type Manifest } from './manifest';
@@ -103,6 +104,11 @@ export async function runRosterSync(options: SyncOptions = {}): Promise<SyncSumm
   // One dedicated connection: COPY, the run's transaction and the session lock need the same session,
   // and the run records are written on it outside the transaction so that they survive a rollback.
   const db = (await sequelize.connectionManager.getConnection({ type: 'write' })) as unknown as pg.Client;
+  // The API's client-side read timeout (statement timeout + 1 s, shared/db/sequelize.ts) would cut a
+  // district-sized statement short: for this run it is the function's own timeout, as the server's is.
+  const params = (db as unknown as { connectionParameters: { query_timeout?: number } }).connectionParameters;
+  const apiReadTimeout = params.query_timeout;
+  params.query_timeout = config.database.functionTimeoutMs;
   let runId: string | null = null;
   let locked = false;
   let broken = false;
@@ -164,12 +170,13 @@ export async function runRosterSync(options: SyncOptions = {}): Promise<SyncSumm
     ));
     run.status = 'failed';
     run.reason = error instanceof RosterInputError ? error.message : `The sync failed and changed nothing: ${(error as Error).message}`;
-    if (!(error instanceof RosterInputError)) console.error('roster sync failed', error);
+    if (!(error instanceof RosterInputError)) logger.error('roster sync failed', error as Error);
     return await finish();
   } finally {
     if (locked && !broken) await db.query('SELECT pg_advisory_unlock($1)', [SYNC_LOCK_KEY]).catch(() => {});
     // A broken connection is closed rather than pooled (closing it also drops its lock).
     if (broken) await db.end().catch(() => {});
+    params.query_timeout = apiReadTimeout;
     sequelize.connectionManager.releaseConnection(db as never);
   }
 }

@@ -2,6 +2,7 @@ import { getSequelize } from '../../shared/db/sequelize';
 import { runRosterSync } from '../../shared/roster/sync';
 import { withClient } from '../support/db';
 import { counts, resetRoster, roster11, smallDistrict11, snapshot, writeRoster, writeZip } from '../support/roster';
+import { logger } from '../../shared/logger';
 
 afterAll(() => getSequelize().close());
 beforeEach(resetRoster);
@@ -25,7 +26,7 @@ describe('all or nothing', () => {
     users[0].familyName = 'Changed';
     users[3].role = 'proctor';
     orgs.push({ sourcedId: 'sch-9', name: 'New School' });
-    const log = jest.spyOn(console, 'error').mockImplementation(() => {});
+    const log = jest.spyOn(logger, 'error').mockImplementation(() => {});
 
     const summary = await runRosterSync({ source: writeRoster(roster11(orgs, users)), force: true });
 
@@ -96,5 +97,33 @@ describe('zip sources', () => {
     const summary = await runRosterSync({ source: '/nonexistent/roster' });
 
     expect(summary).toMatchObject({ status: 'failed', reason: expect.stringMatching(/^Cannot read the roster source \/nonexistent\/roster: ENOENT/) });
+  });
+});
+
+describe('a district-sized statement', () => {
+  afterEach(() => withClient((c) => c.query('DROP TRIGGER IF EXISTS slow_users ON users; DROP FUNCTION IF EXISTS slow_users();')));
+
+  it('may run longer than the API statement timeout: the run is bounded by the function timeout', async () => {
+    // A container whose API statements give up after 200 ms (and pg's read timeout 1.2 s after them).
+    let runShortTimeoutSync!: typeof runRosterSync;
+    let closeShortTimeout!: () => Promise<void>;
+    jest.isolateModules(() => {
+      process.env.DB_STATEMENT_TIMEOUT_MS = '200';
+      runShortTimeoutSync = require('../../shared/roster/sync').runRosterSync;
+      closeShortTimeout = () => require('../../shared/db/sequelize').getSequelize().close();
+    });
+    delete process.env.DB_STATEMENT_TIMEOUT_MS;
+    await withClient((c) => c.query(`
+      CREATE FUNCTION slow_users() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(1.5); RETURN NULL; END $$;
+      CREATE TRIGGER slow_users AFTER INSERT ON users FOR EACH STATEMENT EXECUTE FUNCTION slow_users();`));
+    const { orgs, users } = smallDistrict11();
+
+    try {
+      const summary = await runShortTimeoutSync({ source: writeRoster(roster11(orgs, users)) });
+
+      expect(summary).toMatchObject({ status: 'succeeded', users: { created: users.length } });
+    } finally {
+      await closeShortTimeout();
+    }
   });
 });
