@@ -73,6 +73,8 @@ interface MembershipColumns {
 
 const userKey = (row: UserRow): UserCursor => ({ lastName: row.lastName, firstName: row.firstName, userId: row.userId });
 const schoolKey = (row: SchoolRow) => ({ name: row.name, schoolId: row.schoolId });
+/** The link's columns every membership list selects beside its user or school. */
+const MEMBERSHIP_COLUMNS = `us."role" AS "membershipRole", us."createdAt" AS "membershipSince"`;
 const membershipOf = (row: MembershipColumns) => ({ role: row.membershipRole, since: row.membershipSince.toISOString() });
 
 /** Escapes LIKE's wildcards so `q` matches literally. */
@@ -124,7 +126,7 @@ export async function listSchoolMembers(schoolId: string, input: MemberListInput
   if (input.role) where.push(`us."role" = ${bind.add(input.role)}`);
   where.push(...userAfter(bind, 'u', input.cursor));
   const rows = await selectPage<UserRow & MembershipColumns>(
-    `SELECT ${columns('u', USER_ATTRIBUTES)}, us."role" AS "membershipRole", us."createdAt" AS "membershipSince"
+    `SELECT ${columns('u', USER_ATTRIBUTES)}, ${MEMBERSHIP_COLUMNS}
      FROM user_schools us JOIN users u ON u."userId" = us."userUserId"
      WHERE ${where.join(' AND ')}
      ORDER BY ${userSortKey('u')}
@@ -144,7 +146,7 @@ export async function listSchoolsOfUser(userId: string, input: SchoolListInput):
   const bind = new Bind();
   const where = [`us."userUserId" = ${bind.add(userId)}`, 's."deletedAt" IS NULL', ...schoolAfter(bind, 's', input.cursor)];
   const rows = await selectPage<SchoolRow & MembershipColumns>(
-    `SELECT ${columns('s', SCHOOL_ATTRIBUTES)}, us."role" AS "membershipRole", us."createdAt" AS "membershipSince"
+    `SELECT ${columns('s', SCHOOL_ATTRIBUTES)}, ${MEMBERSHIP_COLUMNS}
      FROM user_schools us JOIN schools s ON s."schoolId" = us."schoolSchoolId"
      WHERE ${where.join(' AND ')}
      ORDER BY ${schoolSortKey('s')}
