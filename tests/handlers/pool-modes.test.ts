@@ -18,10 +18,15 @@ function loadContainer(poolMode: string): { createUser: Handler; close(): Promis
   return container;
 }
 
+/** When the test's container was loaded (the server's clock): older connections belong to someone else. */
+let since: Date;
+
 const serviceConnections = () =>
   withClient(async (c) => {
     const { rows } = await c.query(
-      `SELECT pid FROM pg_stat_activity WHERE application_name = 'school-roster' AND datname = current_database()`,
+      `SELECT pid FROM pg_stat_activity
+        WHERE application_name = 'school-roster' AND datname = current_database() AND backend_start >= $1`,
+      [since],
     );
     return rows.map((row) => row.pid as number);
   });
@@ -29,7 +34,10 @@ const serviceConnections = () =>
 const invokeCreate = (handler: Handler, n: number) =>
   handler(httpEvent({ route: 'POST /users', body: { firstName: `User ${n}` } }), lambdaContext());
 
-beforeEach(resetDatabase);
+beforeEach(async () => {
+  await resetDatabase();
+  since = await withClient(async (c) => (await c.query('SELECT now() AS now')).rows[0].now as Date);
+});
 
 describe('DB_POOL_MODE', () => {
   it('reuse: warm invocations share one connection, which outlives them', async () => {

@@ -110,7 +110,8 @@ describe('a district-sized statement', () => {
     jest.isolateModules(() => {
       process.env.DB_STATEMENT_TIMEOUT_MS = '200';
       runShortTimeoutSync = require('../../shared/roster/sync').runRosterSync;
-      closeShortTimeout = () => require('../../shared/db/sequelize').getSequelize().close();
+      // The container's own database module: a require() called later would reach this file's registry.
+      closeShortTimeout = require('../../shared/db/sequelize').closeConnections;
     });
     delete process.env.DB_STATEMENT_TIMEOUT_MS;
     await withClient((c) => c.query(`
