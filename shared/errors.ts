@@ -5,6 +5,8 @@ export interface FieldError {
 
 /** Base of every error a caller may see; `expose` is false for anything the caller must not read. */
 export class HttpError extends Error {
+  // Spelled out, as in every subclass: the bundles are minified, so a class's own name is not kept.
+  override readonly name: string = 'HttpError';
   readonly expose: boolean;
   readonly headers: Record<string, string> = {};
 
@@ -15,12 +17,12 @@ export class HttpError extends Error {
     options?: { cause?: unknown },
   ) {
     super(message, options);
-    this.name = new.target.name;
     this.expose = statusCode < 500 || statusCode === 503;
   }
 }
 
 export class ValidationError extends HttpError {
+  override readonly name = 'ValidationError';
   constructor(
     readonly errors: FieldError[],
     message = 'The request is not valid.',
@@ -30,36 +32,42 @@ export class ValidationError extends HttpError {
 }
 
 export class BadRequestError extends HttpError {
+  override readonly name = 'BadRequestError';
   constructor(message: string) {
     super(400, 'Bad Request', message);
   }
 }
 
 export class NotFoundError extends HttpError {
+  override readonly name = 'NotFoundError';
   constructor(message: string) {
     super(404, 'Not Found', message);
   }
 }
 
 export class ConflictError extends HttpError {
+  override readonly name = 'ConflictError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(409, 'Conflict', message, options);
   }
 }
 
 export class PayloadTooLargeError extends HttpError {
+  override readonly name = 'PayloadTooLargeError';
   constructor(limitBytes: number) {
     super(413, 'Content Too Large', `The body must not exceed ${limitBytes} bytes.`);
   }
 }
 
 export class UnsupportedMediaTypeError extends HttpError {
+  override readonly name = 'UnsupportedMediaTypeError';
   constructor(contentType: string) {
     super(415, 'Unsupported Media Type', `Content-Type ${contentType} is not supported; send application/json.`);
   }
 }
 
 export class ServiceUnavailableError extends HttpError {
+  override readonly name = 'ServiceUnavailableError';
   constructor(retryAfterSeconds: number, options?: { cause?: unknown }) {
     super(503, 'Service Unavailable', 'The database is unavailable; retry later.', options);
     this.headers['Retry-After'] = String(retryAfterSeconds);
@@ -68,6 +76,7 @@ export class ServiceUnavailableError extends HttpError {
 
 /** No verified identity reached the service (RFC 6750: the challenge names the Bearer scheme). */
 export class UnauthorizedError extends HttpError {
+  override readonly name = 'UnauthorizedError';
   constructor(message = 'A valid bearer token is required.') {
     super(401, 'Unauthorized', message);
     this.headers['WWW-Authenticate'] = 'Bearer realm="school-roster"';
@@ -76,6 +85,7 @@ export class UnauthorizedError extends HttpError {
 
 /** A verified identity that may not do this: a missing scope, or a school outside its `schools` claim. */
 export class ForbiddenError extends HttpError {
+  override readonly name = 'ForbiddenError';
   constructor(message: string, options?: { missingScope?: string }) {
     super(403, 'Forbidden', message);
     if (options?.missingScope) {
@@ -86,6 +96,7 @@ export class ForbiddenError extends HttpError {
 
 /** The invocation ran out of time (middy's early timeout): a 503 the caller may retry, not a Lambda timeout. */
 export class DeadlineExceededError extends HttpError {
+  override readonly name = 'DeadlineExceededError';
   constructor(retryAfterSeconds = 1) {
     super(503, 'Service Unavailable', 'The request could not finish in time; retry later.');
     this.headers['Retry-After'] = String(retryAfterSeconds);
@@ -94,6 +105,7 @@ export class DeadlineExceededError extends HttpError {
 
 /** An Idempotency-Key seen before with another request body (draft-ietf-httpapi-idempotency-key-header). */
 export class IdempotencyKeyReusedError extends HttpError {
+  override readonly name = 'IdempotencyKeyReusedError';
   constructor() {
     super(422, 'Unprocessable Content', 'This Idempotency-Key was already used with another request body.');
   }
