@@ -3,7 +3,7 @@ import { SequelizeStorage, Umzug, type MigrationMeta } from 'umzug';
 import { migrations } from '../../migrations';
 
 /** Arbitrary, fixed key of the advisory lock that serialises concurrent migration runs. */
-const MIGRATION_LOCK_KEY = 724_100_001;
+export const MIGRATION_LOCK_KEY = 724_100_001;
 
 function createMigrator(sequelize: Sequelize) {
   return new Umzug({
@@ -14,16 +14,33 @@ function createMigrator(sequelize: Sequelize) {
   });
 }
 
+/** How often a migrator waiting for another one's lock asks again. */
+const LOCK_POLL_MS = 200;
+
+type LockConnection = { query(sql: string, values?: unknown[]): Promise<{ rows: Array<{ locked: boolean }> }> };
+
+/**
+ * Takes the migration lock, asking again every LOCK_POLL_MS until the other run lets it go. A waiter
+ * must not block inside `pg_advisory_lock`: the blocked statement keeps a snapshot open, and the other
+ * run's CREATE INDEX CONCURRENTLY waits for every older snapshot to end, so each would wait on the
+ * other forever. Between two tries this session holds no snapshot.
+ */
+async function acquireMigrationLock(connection: LockConnection): Promise<void> {
+  for (;;) {
+    const { rows } = await connection.query('SELECT pg_try_advisory_lock($1) AS locked', [MIGRATION_LOCK_KEY]);
+    if (rows[0].locked) return;
+    await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+  }
+}
+
 /**
  * Runs `work` while holding a session advisory lock on a connection of its own, so that two deploys
  * (or a deploy and `npm run migrate`) never apply the same migration twice.
  */
 async function withMigrationLock<T>(sequelize: Sequelize, work: () => Promise<T>): Promise<T> {
-  const connection = (await sequelize.connectionManager.getConnection({ type: 'write' })) as {
-    query(sql: string, values?: unknown[]): Promise<unknown>;
-  };
+  const connection = (await sequelize.connectionManager.getConnection({ type: 'write' })) as LockConnection;
   try {
-    await connection.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await acquireMigrationLock(connection);
     try {
       return await work();
     } finally {

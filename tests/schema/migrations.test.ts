@@ -1,4 +1,5 @@
-import { migrateDown, migrateUp } from '../../shared/db/migrator';
+import { Client } from 'pg';
+import { MIGRATION_LOCK_KEY, migrateDown, migrateUp } from '../../shared/db/migrator';
 import { migrations } from '../../migrations';
 import { openSequelize, recreateDatabase } from '../support/databases';
 
@@ -45,6 +46,27 @@ describe('migrations', () => {
       expect([...a, ...b].sort()).toEqual(migrations.map((m) => m.name).sort());
       expect(await migrateUp(sequelize)).toEqual([]);
     } finally {
+      await other.close();
+    }
+  });
+
+  it('finish when one builds its indexes CONCURRENTLY while the other waits for the lock', async () => {
+    await migrateDown(sequelize);
+    const other = openSequelize(url);
+    const holder = new Client({ connectionString: url });
+    await holder.connect();
+    try {
+      // A third run holds the lock until both are waiting for it.
+      await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+      const runs = Promise.all([migrateUp(sequelize), migrateUp(other)]);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await holder.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+
+      const [a, b] = await runs;
+
+      expect([...a, ...b].sort()).toEqual(migrations.map((m) => m.name).sort());
+    } finally {
+      await holder.end();
       await other.close();
     }
   });
