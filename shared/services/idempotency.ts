@@ -1,9 +1,15 @@
-import { QueryTypes, type Transaction } from 'sequelize';
+import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import { getSequelize } from '../db/sequelize';
 import { IdempotencyKeyReusedError } from '../errors';
+import { logger } from '../logger';
 
 /** How long a key is remembered: a client retrying after a day is making a new request. */
 const KEY_TTL = '24 hours';
+/**
+ * Expired keys each newly claimed key deletes: more than one, so the table shrinks back to a day's
+ * keys after a busy day, and few, so no request pays for a large delete.
+ */
+const PURGE_BATCH = 10;
 
 export interface IdempotentRequest {
   /** What the key is scoped to, e.g. the route "POST /users". */
@@ -30,7 +36,8 @@ interface KeyRow {
  * Runs `create` at most once per key, in one transaction with the claim of the key and the stored
  * response: either both commit or neither does, so a failed creation leaves the key free for a retry.
  * A concurrent request with the same key waits on the claim (the row lock of the uncommitted INSERT)
- * and then replays what the first one stored. An expired key is claimed afresh.
+ * and then replays what the first one stored. An expired key is claimed afresh. A newly claimed key
+ * then deletes up to PURGE_BATCH expired ones.
  * @throws IdempotencyKeyReusedError when the key was used with another body
  */
 export async function runOnce(
@@ -38,7 +45,7 @@ export async function runOnce(
   create: (transaction: Transaction) => Promise<StoredResponse>,
 ): Promise<{ response: StoredResponse; replayed: boolean }> {
   const sequelize = getSequelize();
-  return sequelize.transaction(async (transaction) => {
+  const outcome = await sequelize.transaction(async (transaction) => {
     const replacements = { ...request, ttl: KEY_TTL };
     const claimed = await sequelize.query(
       `INSERT INTO idempotency_keys ("scope", "key", "requestHash", "expiresAt")
@@ -74,4 +81,23 @@ export async function runOnce(
     );
     return { response, replayed: false };
   });
+  if (!outcome.replayed) await purgeExpiredKeys(sequelize);
+  return outcome;
+}
+
+/**
+ * A statement of its own, after the claim committed: it waits on no lock (SKIP LOCKED), so it cannot
+ * deadlock with a request claiming one of these keys, and a failure costs the created record nothing.
+ */
+async function purgeExpiredKeys(sequelize: Sequelize): Promise<void> {
+  try {
+    await sequelize.query(
+      `DELETE FROM idempotency_keys WHERE ("scope", "key") IN (
+         SELECT "scope", "key" FROM idempotency_keys WHERE "expiresAt" <= now()
+         ORDER BY "expiresAt" LIMIT :batch FOR UPDATE SKIP LOCKED)`,
+      { replacements: { batch: PURGE_BATCH }, type: QueryTypes.BULKDELETE },
+    );
+  } catch (error) {
+    logger.warn('expired idempotency keys not purged', { reason: (error as Error).message });
+  }
 }

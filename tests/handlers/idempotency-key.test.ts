@@ -89,6 +89,40 @@ describe('Idempotency-Key on POST /users and POST /schools', () => {
     expect(again.headers['Idempotent-Replayed']).toBeUndefined();
   });
 
+  it('deletes ten expired keys with each newly claimed key, and keeps the live ones', async () => {
+    await withClient((c) =>
+      c.query(`INSERT INTO idempotency_keys ("scope", "key", "requestHash", "expiresAt")
+               SELECT 'POST /users', 'expired-' || n, repeat('0', 64), now() - interval '1 hour' FROM generate_series(1, 25) n`),
+    );
+    const expired = () => withClient(async (c) => Number((await c.query(`SELECT count(*) FROM idempotency_keys WHERE "expiresAt" <= now()`)).rows[0].count));
+
+    await postUser({ firstName: 'Ada' }, 'live-1');
+    expect(await expired()).toBe(15);
+    await postUser({ firstName: 'Grace' }, 'live-2');
+    expect(await expired()).toBe(5);
+    expect((await postUser({ firstName: 'Ada' }, 'live-1')).headers['Idempotent-Replayed']).toBe('true');
+    expect(await expired()).toBe(5);
+    await postUser({ firstName: 'Alan' }, 'live-3');
+
+    expect(await expired()).toBe(0);
+    expect(await count('idempotency_keys')).toBe(3);
+  });
+
+  it('answers 201 when the purge fails: the record and its key are already committed', async () => {
+    await withClient((c) =>
+      c.query(`INSERT INTO idempotency_keys ("scope", "key", "requestHash", "expiresAt") VALUES ('POST /users', 'expired', repeat('0', 64), now() - interval '1 hour');
+               CREATE FUNCTION refuse_delete() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'no deletes today'; END $$;
+               CREATE TRIGGER refuse_delete BEFORE DELETE ON idempotency_keys FOR EACH ROW EXECUTE FUNCTION refuse_delete();`),
+    );
+    try {
+      const first = await postUser({ firstName: 'Ada' }, 'order-9');
+      expect(first.status).toBe(201);
+      expect(await postUser({ firstName: 'Ada' }, 'order-9')).toEqual({ ...first, headers: { ...first.headers, 'Idempotent-Replayed': 'true' } });
+    } finally {
+      await withClient((c) => c.query('DROP TRIGGER refuse_delete ON idempotency_keys; DROP FUNCTION refuse_delete();'));
+    }
+  });
+
   it.each([
     ['empty', ''],
     ['over 255 characters', 'k'.repeat(256)],
