@@ -3,7 +3,7 @@ import type { Migration } from './types';
 /**
  * Idempotency-Key records for POST /users and POST /schools. A key is claimed in the same transaction
  * that creates the record and stores the response, so a key exists exactly when its creation committed.
- * Keys are scoped by route; `expiresAt` bounds how long a retry is recognised.
+ * Keys are scoped by route and caller (`scope`); `expiresAt` bounds how long a retry is recognised.
  */
 export const createIdempotencyKeys: Migration = {
   name: '0004-create-idempotency-keys',

@@ -12,7 +12,15 @@ export type Claims = Record<string, unknown>;
 export interface Caller {
   scopes: ReadonlySet<string>;
   schools?: ReadonlySet<string>;
+  /** Who the token speaks for, issuer and subject (`iss sub`); undefined when the token names no subject. */
+  subject?: string;
 }
+
+/** The caller each request was authorized as, for the handler (see `callerOf`). */
+const callers = new WeakMap<HttpEvent, Caller>();
+
+/** The caller `authorize()` admitted this request as. */
+export const callerOf = (event: HttpEvent): Caller | undefined => callers.get(event);
 
 /**
  * A list-valued claim in any of the shapes it reaches us in: a JSON array (local tokens), a
@@ -42,7 +50,8 @@ export function callerFromClaims(claims: Claims): Caller {
   const scopes = new Set([...claimList(claims.scope), ...claimList(claims.scp)]);
   // School ids are UUIDs: compared in lower case, as the path's ids are.
   const schools = 'schools' in claims ? new Set(claimList(claims.schools).map((id) => id.toLowerCase())) : undefined;
-  return { scopes, schools };
+  const subject = typeof claims.sub === 'string' && claims.sub ? `${typeof claims.iss === 'string' ? claims.iss : ''} ${claims.sub}` : undefined;
+  return { scopes, schools, subject };
 }
 
 /** Deployed: the claims API Gateway's JWT authorizer verified and put on the event. */
@@ -83,6 +92,7 @@ export function authorize(): MiddlewareObj<HttpEvent, HttpResult> {
       const claims = localJwk ? await locallyVerifiedClaims(event, localJwk) : gatewayClaims(event);
       if (!claims) throw new UnauthorizedError();
       const caller = callerFromClaims(claims);
+      callers.set(event, caller);
       const access = ROUTE_ACCESS[event.routeKey];
       if (!access) throw new ForbiddenError('This route is not open to any caller.');
       if (!caller.scopes.has(access.scope)) {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Transaction } from 'sequelize';
 import { ValidationError } from '../errors';
 import { runOnce } from '../services/idempotency';
+import { callerOf } from './auth';
 import type { HttpEvent, HttpResult } from './types';
 
 /** Stripe's limit; long enough for a UUID or a ULID with a prefix. */
@@ -34,6 +35,16 @@ function canonicalJson(value: unknown): string {
 }
 
 /**
+ * Keys belong to a route and a caller: two clients that happen to pick the same key make two requests.
+ * The caller is its token's issuer and subject, hashed to fit the column ("POST /schools" and 32 hex
+ * digits); a token without a subject shares the route's keys with other such tokens.
+ */
+function keyScope(event: HttpEvent): string {
+  const subject = callerOf(event)?.subject;
+  return subject === undefined ? event.routeKey : `${event.routeKey} ${createHash('sha256').update(subject).digest('hex').slice(0, 32)}`;
+}
+
+/**
  * Runs a creating route once per Idempotency-Key: a retry with the same key and body gets the first
  * response again (marked `Idempotent-Replayed: true`), the same key with another body a 422. Without the
  * header the route simply runs, with no transaction.
@@ -42,7 +53,7 @@ export async function idempotent(event: HttpEvent, create: (transaction?: Transa
   const key = readKey(event);
   if (key === undefined) return create();
   const requestHash = createHash('sha256').update(canonicalJson(event.body)).digest('hex');
-  const { response, replayed } = await runOnce({ scope: event.routeKey, key, requestHash }, async (transaction) => {
+  const { response, replayed } = await runOnce({ scope: keyScope(event), key, requestHash }, async (transaction) => {
     const result = await create(transaction);
     return { statusCode: result.statusCode ?? 200, headers: (result.headers ?? {}) as Record<string, string>, body: result.body ?? '' };
   });

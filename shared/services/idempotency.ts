@@ -12,7 +12,7 @@ const KEY_TTL = '24 hours';
 const PURGE_BATCH = 10;
 
 export interface IdempotentRequest {
-  /** What the key is scoped to, e.g. the route "POST /users". */
+  /** What the key is scoped to: the route and the caller, e.g. "POST /users 9f86d081…" (at most 64 characters). */
   scope: string;
   key: string;
   /** SHA-256 of the canonical request body. */

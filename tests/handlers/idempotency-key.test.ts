@@ -2,7 +2,7 @@ import { handler as createSchool } from '../../functions/create-school';
 import { handler as createUser } from '../../functions/create-user';
 import { closeConnections } from '../../shared/db/sequelize';
 import { resetDatabase, withClient } from '../support/db';
-import { invoke } from '../support/events';
+import { FULL_ACCESS_CLAIMS, invoke } from '../support/events';
 
 const postUser = (body: unknown, key?: string) =>
   invoke(createUser, { route: 'POST /users', body, headers: key === undefined ? {} : { 'Idempotency-Key': key } });
@@ -67,6 +67,20 @@ describe('Idempotency-Key on POST /users and POST /schools', () => {
   it('scopes keys by route: the same key on POST /schools is another request', async () => {
     expect((await postUser({ firstName: 'Ada' }, 'shared-key')).status).toBe(201);
     expect((await postSchool({ name: 'Hilltop' }, 'shared-key')).status).toBe(201);
+  });
+
+  it('scopes keys by caller: another token subject with the same key and body creates its own user', async () => {
+    const asOther = () =>
+      invoke(createUser, { route: 'POST /users', body: { firstName: 'Ada' }, headers: { 'Idempotency-Key': 'order-1' }, claims: { ...FULL_ACCESS_CLAIMS, sub: 'another-client' } });
+    const mine = await postUser({ firstName: 'Ada' }, 'order-1');
+
+    const theirs = await asOther();
+
+    expect([mine.status, theirs.status]).toEqual([201, 201]);
+    expect(theirs.body.userId).not.toBe(mine.body.userId);
+    expect((await asOther()).body.userId).toBe(theirs.body.userId);
+    expect((await postUser({ firstName: 'Ada' }, 'order-1')).body.userId).toBe(mine.body.userId);
+    expect(await count('users')).toBe(2);
   });
 
   it('keeps the key free when the creation failed, so a corrected retry can use it', async () => {

@@ -149,11 +149,11 @@ describe('reading list-valued claims', () => {
   });
 
   it('grants nothing for claims that carry no scope', () => {
-    expect(callerFromClaims({ sub: 'x' })).toEqual({ scopes: new Set(), schools: undefined });
+    expect(callerFromClaims({ sub: 'x' })).toEqual({ scopes: new Set(), schools: undefined, subject: ' x' });
   });
 
   it('reads the scopes of scope and scp together, and school ids in lower case', () => {
     const caller = callerFromClaims({ scope: 'roster/read', scp: ['roster/write'], schools: 'ABC' });
-    expect(caller).toEqual({ scopes: new Set(['roster/read', 'roster/write']), schools: new Set(['abc']) });
+    expect(caller).toEqual({ scopes: new Set(['roster/read', 'roster/write']), schools: new Set(['abc']), subject: undefined });
   });
 });
