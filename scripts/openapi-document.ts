@@ -6,6 +6,7 @@ import { ROUTE_ACCESS } from '../shared/http/access';
 import {
   CreateSchoolBody,
   CreateUserBody,
+  IdempotencyHeaders,
   LinkBody,
   MemberListQuery,
   MemberSchema,
@@ -65,19 +66,27 @@ export function buildOpenApiDocument() {
   const notFound = { 404: problem('No such user or school (a deleted record counts as missing).') };
   const conflict = (what: string) => ({ 409: problem(`${what} is already taken by a live record.`) });
   const body = (schema: z.ZodType, required = true) => ({ required, content: json(schema) });
+  const created = (description: string, schema: z.ZodType): ResponseConfig => ({
+    description: `${description} A retry with the same Idempotency-Key and body gets the same response again.`,
+    headers: location.extend({
+      'Idempotent-Replayed': z.literal('true').optional().meta({ description: 'Present on a replay of an earlier response.' }),
+    }),
+    content: json(schema),
+  });
+  const keyReused = { 422: problem('The Idempotency-Key was already used with another body.') };
 
   const operations: Record<string, Omit<RouteConfig, 'method' | 'path' | 'security'>> = {
     'POST /users': {
       operationId: 'createUser',
       summary: 'Create a user',
-      request: { body: body(CreateUserBody) },
-      responses: { 201: { description: 'The user created.', headers: location, content: json(User) }, ...errors, ...bodyErrors, ...conflict('The email (case-insensitively) or userName') },
+      request: { body: body(CreateUserBody), headers: IdempotencyHeaders },
+      responses: { 201: created('The user created.', User), ...errors, ...bodyErrors, ...conflict('The email (case-insensitively) or userName'), ...keyReused },
     },
     'POST /schools': {
       operationId: 'createSchool',
       summary: 'Create a school',
-      request: { body: body(CreateSchoolBody) },
-      responses: { 201: { description: 'The school created.', headers: location, content: json(School) }, ...errors, ...bodyErrors, ...conflict('The code') },
+      request: { body: body(CreateSchoolBody), headers: IdempotencyHeaders },
+      responses: { 201: created('The school created.', School), ...errors, ...bodyErrors, ...conflict('The code'), ...keyReused },
     },
     'PUT /schools/{schoolId}/users/{userId}': {
       operationId: 'linkUserToSchool',

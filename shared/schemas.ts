@@ -34,6 +34,17 @@ export const RoleSchema = z.enum(ROLES);
 export const LinkBody = z.strictObject({ role: RoleSchema.optional() });
 export type LinkInput = z.infer<typeof LinkBody>;
 
+/**
+ * The Idempotency-Key request header of POST /users and POST /schools, unquoted (the IETF draft sends it
+ * as a structured-field string, so the quotes are taken off first): visible ASCII only, since the key is
+ * compared byte for byte; at most 255 characters (Stripe's limit).
+ */
+export const IdempotencyKey = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1 to 255 visible ASCII characters')
+  .describe('Makes the request safe to retry: the same key and body return the first response; the same key with another body is a 422. Kept 24 hours, per caller.');
+export const IdempotencyHeaders = z.object({ 'Idempotency-Key': IdempotencyKey.optional() });
+
 export const UserPath = z.object({ userId: Id });
 export const SchoolPath = z.object({ schoolId: Id });
 export const MembershipPath = z.object({ schoolId: Id, userId: Id });

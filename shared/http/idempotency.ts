@@ -1,25 +1,19 @@
 import { createHash } from 'node:crypto';
 import type { Transaction } from 'sequelize';
 import { ValidationError } from '../errors';
+import { IdempotencyKey } from '../schemas';
 import { runOnce } from '../services/idempotency';
 import { callerOf } from './auth';
 import type { HttpEvent, HttpResult } from './types';
-
-/** Stripe's limit; long enough for a UUID or a ULID with a prefix. */
-const MAX_KEY_LENGTH = 255;
-// Visible ASCII only: the key is echoed in logs and compared byte for byte.
-const KEY_PATTERN = /^[\x21-\x7e]+$/;
 
 /** The Idempotency-Key header, unquoted (the IETF draft sends it as a structured-field string). */
 function readKey(event: HttpEvent): string | undefined {
   const raw = event.headers?.['idempotency-key'];
   if (raw === undefined) return undefined;
   const key = /^".*"$/.test(raw) ? raw.slice(1, -1) : raw;
-  if (key.length === 0 || key.length > MAX_KEY_LENGTH || !KEY_PATTERN.test(key)) {
-    throw new ValidationError(
-      [{ path: 'Idempotency-Key', message: `must be 1 to ${MAX_KEY_LENGTH} visible ASCII characters` }],
-      'The Idempotency-Key header is not valid.',
-    );
+  const checked = IdempotencyKey.safeParse(key);
+  if (!checked.success) {
+    throw new ValidationError([{ path: 'Idempotency-Key', message: checked.error.issues[0].message }], 'The Idempotency-Key header is not valid.');
   }
   return key;
 }
