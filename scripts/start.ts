@@ -55,7 +55,8 @@ async function main(): Promise<void> {
   const offline = spawn(process.execPath, [SERVERLESS_BIN, 'offline', 'start', '--param=rosterSyncEnabled=false'], {
     stdio: 'inherit',
     // EMF metric lines are for CloudWatch; locally they would only bury the request logs.
-    env: { POWERTOOLS_METRICS_DISABLED: 'true', ...process.env, PORT: port, AWS_EC2_METADATA_DISABLED: 'true', SLS_TELEMETRY_DISABLED: '1' },
+    // Its own build folder, so that `npm run package` beside it leaves its handlers alone (serverless.yml).
+    env: { POWERTOOLS_METRICS_DISABLED: 'true', ESBUILD_WORK_FOLDER: '.esbuild-offline', ...process.env, PORT: port, AWS_EC2_METADATA_DISABLED: 'true', SLS_TELEMETRY_DISABLED: '1' },
   });
 
   let stopping = false;

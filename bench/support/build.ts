@@ -33,7 +33,8 @@ export function functionEntries(): Array<{ name: string; source: string; http: b
 }
 
 export function functionBuildOptions(): BuildOptions {
-  const { exclude = [], external = [], plugins, ...options } = serverlessYml().custom.esbuild;
+  // outputWorkFolder is serverless-esbuild's own, not an esbuild option.
+  const { exclude = [], external = [], plugins, outputWorkFolder: _, ...options } = serverlessYml().custom.esbuild;
   return {
     ...(options as BuildOptions),
     external: [...external, ...exclude],

@@ -28,12 +28,20 @@ export interface PackagedService {
   texts: { name: string; text: string }[];
 }
 
-function runPackage(out: string, params: Record<string, string>): Promise<void> {
+function runPackage(out: string, params: Record<string, string>, workFolder: string): Promise<void> {
   const args = ['package', '--package', out, ...Object.entries(params).map(([key, value]) => `--param=${key}=${value}`)];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [require.resolve('osls/bin/serverless.js'), ...args], {
       cwd: ROOT,
-      env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true', SLS_TELEMETRY_DISABLED: '1', PGPASSWORD: CANARY, DB_PASSWORD: CANARY },
+      env: {
+        ...process.env,
+        AWS_EC2_METADATA_DISABLED: 'true',
+        SLS_TELEMETRY_DISABLED: '1',
+        // Its own build folder: the default one is where serverless offline (the e2e tests) loads handlers.
+        ESBUILD_WORK_FOLDER: workFolder,
+        PGPASSWORD: CANARY,
+        DB_PASSWORD: CANARY,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -76,7 +84,7 @@ export async function packagedService(mode: DatabaseMode): Promise<PackagedServi
       }
     }
     try {
-      await runPackage(out, MODE_PARAMS[mode]);
+      await runPackage(out, MODE_PARAMS[mode], `.esbuild-test-package-${mode}`);
       writeFileSync(done, '');
     } catch (error) {
       writeFileSync(failed, String(error));
