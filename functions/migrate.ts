@@ -1,16 +1,26 @@
 import middy from '@middy/core';
+import { config } from '../shared/config';
+import { provisionAppUser } from '../shared/db/app-user';
+import { readSecret } from '../shared/db/credentials';
 import { migrateUp } from '../shared/db/migrator';
 import { closeConnections, getSequelize, openConnections } from '../shared/db/sequelize';
 
 /**
  * Applies pending migrations; invoked once after each deploy (README, "Deploy"). Not on the HTTP API.
- * Its connection is closed at the end whatever the pool mode: migrations run rarely.
+ * In create mode it then provisions the user the other functions run as (DB_APP_SECRET_ID). Its
+ * connection is closed at the end whatever the pool mode: migrations run rarely.
  */
 export const handler = middy(async () => {
   openConnections();
   try {
-    const applied = await migrateUp(getSequelize());
-    return { applied };
+    const sequelize = getSequelize();
+    const applied = await migrateUp(sequelize);
+    const { appSecretId } = config.database;
+    if (!appSecretId) return { applied };
+    const { user, password } = await readSecret(appSecretId);
+    if (!user) throw new Error(`Secret ${appSecretId} has no "username" field`);
+    await provisionAppUser(sequelize, user, password);
+    return { applied, appUser: user };
   } finally {
     await closeConnections();
   }

@@ -24,6 +24,15 @@ const EnvSchema = z.object({
   DB_AUTH: z.enum(['url', 'secret', 'iam']).optional(),
   /** Secret with a `password` (and optionally `username`) field, as RDS-managed secrets have. */
   DB_SECRET_ID: z.string().min(1).optional(),
+  /**
+   * The migrate function only, in `create` mode: the secret of the user the service runs as. After the
+   * migrations it creates that user, or sets its password, and grants it the service's tables
+   * (shared/db/app-user.ts). Empty or unset: nothing is provisioned.
+   */
+  DB_APP_SECRET_ID: z
+    .string()
+    .optional()
+    .transform((value) => value || undefined),
   /** Overrides the Secrets Manager endpoint (a VPC endpoint, or a local fake in tests). */
   DB_SECRETS_ENDPOINT: z.url().optional(),
   AWS_REGION: z.string().min(1).optional(),
@@ -115,6 +124,7 @@ function loadConfig(env: NodeJS.ProcessEnv) {
       logSql: e.LOG_SQL === 'true',
       auth,
       secretId: e.DB_SECRET_ID,
+      appSecretId: e.DB_APP_SECRET_ID,
       secretsEndpoint: e.DB_SECRETS_ENDPOINT,
       region: e.AWS_REGION,
     }),

@@ -44,18 +44,17 @@ const SECRET_TTL_MS = 60 * 60_000;
 const IAM_TOKEN_TTL_MS = 10 * 60_000;
 
 /**
- * A secret shaped as RDS writes it (`{"username", "password", ...}`). The SDK is imported only here:
- * the Lambda runtime provides it, the bundle excludes it, and local runs never load it.
+ * Reads a secret shaped as RDS writes it (`{"username", "password", ...}`). The SDK is imported only
+ * here: the Lambda runtime provides it, the bundle excludes it, and local runs never load it.
  */
-function secretsManagerCredentials(secretId: string, region: string, endpoint?: string): CredentialsProvider {
-  return cached(async () => {
-    const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-    const client = new SecretsManagerClient({ region, ...(endpoint ? { endpoint } : {}) });
-    const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
-    const secret = JSON.parse(SecretString ?? '{}') as { username?: unknown; password?: unknown };
-    if (typeof secret.password !== 'string') throw new Error(`Secret ${secretId} has no "password" field`);
-    return { user: typeof secret.username === 'string' ? secret.username : undefined, password: secret.password };
-  }, SECRET_TTL_MS);
+export async function readSecret(secretId: string): Promise<DbCredentials> {
+  const { region, secretsEndpoint } = config.database;
+  const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+  const client = new SecretsManagerClient({ region, ...(secretsEndpoint ? { endpoint: secretsEndpoint } : {}) });
+  const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+  const secret = JSON.parse(SecretString ?? '{}') as { username?: unknown; password?: unknown };
+  if (typeof secret.password !== 'string') throw new Error(`Secret ${secretId} has no "password" field`);
+  return { user: typeof secret.username === 'string' ? secret.username : undefined, password: secret.password };
 }
 
 function iamTokenCredentials(hostname: string, port: number, username: string, region: string): CredentialsProvider {
@@ -71,7 +70,7 @@ export function configuredCredentials(): CredentialsProvider | undefined {
   const db = config.database;
   switch (db.auth) {
     case 'secret':
-      return secretsManagerCredentials(db.secretId!, db.region!, db.secretsEndpoint);
+      return cached(() => readSecret(db.secretId!), SECRET_TTL_MS);
     case 'iam':
       return iamTokenCredentials(db.host ?? '', db.port, db.user ?? '', db.region!);
     default:
