@@ -70,15 +70,19 @@ describe.each(['create', 'existing'] as const)('the packaged stack (databaseMode
     }
   });
 
-  it('points every function at the database and its secret, never at a password', () => {
-    const expected =
+  it('points every function at the database and its secret, never at a password: migrate as the administrator', () => {
+    const expected = (id: string) =>
       mode === 'create'
-        ? { DB_HOST: { 'Fn::GetAtt': ['DbProxy', 'Endpoint'] }, DB_SECRET_ID: { Ref: 'DbSecret' } }
-        : { DB_HOST: MODE_PARAMS.existing.dbHost, DB_SECRET_ID: MODE_PARAMS.existing.dbSecretArn };
+        ? {
+            DB_HOST: { 'Fn::GetAtt': ['DbProxy', 'Endpoint'] },
+            DB_SECRET_ID: { Ref: id === 'MigrateLambdaFunction' ? 'DbSecret' : 'DbAppSecret' },
+            DB_APP_SECRET_ID: id === 'MigrateLambdaFunction' ? { Ref: 'DbAppSecret' } : undefined,
+          }
+        : { DB_HOST: MODE_PARAMS.existing.dbHost, DB_SECRET_ID: MODE_PARAMS.existing.dbSecretArn, DB_APP_SECRET_ID: id === 'MigrateLambdaFunction' ? '' : undefined };
 
     for (const [id, fn] of ofType(template(), 'AWS::Lambda::Function')) {
-      const { DB_HOST, DB_SECRET_ID, DB_USER, STAGE } = fn.Properties.Environment.Variables;
-      expect({ id, DB_HOST, DB_SECRET_ID, DB_USER, STAGE }).toEqual({ id, ...expected, DB_USER: 'roster_app', STAGE: 'dev' });
+      const { DB_HOST, DB_SECRET_ID, DB_APP_SECRET_ID, DB_USER, STAGE } = fn.Properties.Environment.Variables;
+      expect({ id, DB_HOST, DB_SECRET_ID, DB_APP_SECRET_ID, DB_USER, STAGE }).toEqual({ id, ...expected(id), DB_USER: 'roster_app', STAGE: 'dev' });
     }
   });
 
@@ -167,14 +171,16 @@ describe.each(['create', 'existing'] as const)('the packaged stack (databaseMode
     return;
   }
 
-  it('creates the database: Aurora PostgreSQL Serverless v2 behind an RDS Proxy, with a generated secret', () => {
+  it('creates the database: Aurora PostgreSQL Serverless v2 behind an RDS Proxy, with generated secrets for its administrator and the functions', () => {
     const resources = template().Resources;
     expect(DATABASE_TYPES.map((type) => [type, ofType(template(), type).length > 0])).toEqual(DATABASE_TYPES.map((type) => [type, true]));
 
-    expect(resources.DbSecret.Properties.GenerateSecretString).toEqual(
-      expect.objectContaining({ SecretStringTemplate: '{"username": "roster_app"}', GenerateStringKey: 'password', PasswordLength: 40 }),
-    );
-    expect(resources.DbSecret.Properties).not.toHaveProperty('SecretString');
+    for (const [secret, username] of [['DbSecret', 'roster_admin'], ['DbAppSecret', 'roster_app']]) {
+      expect(resources[secret].Properties.GenerateSecretString).toEqual(
+        expect.objectContaining({ SecretStringTemplate: `{"username": "${username}"}`, GenerateStringKey: 'password', PasswordLength: 40 }),
+      );
+      expect(resources[secret].Properties).not.toHaveProperty('SecretString');
+    }
     expect(resources.DbCluster).toEqual(
       expect.objectContaining({
         DeletionPolicy: 'Snapshot',
@@ -193,7 +199,10 @@ describe.each(['create', 'existing'] as const)('the packaged stack (databaseMode
       expect.objectContaining({
         EngineFamily: 'POSTGRESQL',
         RequireTLS: true,
-        Auth: [{ AuthScheme: 'SECRETS', SecretArn: { Ref: 'DbSecret' }, IAMAuth: 'DISABLED' }],
+        Auth: [
+          { AuthScheme: 'SECRETS', SecretArn: { Ref: 'DbAppSecret' }, IAMAuth: 'DISABLED' },
+          { AuthScheme: 'SECRETS', SecretArn: { Ref: 'DbSecret' }, IAMAuth: 'DISABLED' },
+        ],
         VpcSecurityGroupIds: [{ Ref: 'ProxySecurityGroup' }],
       }),
     );

@@ -128,7 +128,9 @@ describe('the packaged IAM roles', () => {
         }
         for (const target of targets) {
           expect({ name, target, wildcard: target === '"*"' }).toEqual({ name, target, wildcard: false });
-          if (actions.includes('secretsmanager:GetSecretValue')) expect({ name, target }).toEqual({ name, target: '{"Ref":"DbSecret"}' });
+          // The functions read their own user's secret; migrate the administrator's, and the one it provisions.
+          const secrets = name === 'migrate' ? ['{"Ref":"DbSecret"}', '{"Ref":"DbAppSecret"}'] : ['{"Ref":"DbAppSecret"}'];
+          if (actions.includes('secretsmanager:GetSecretValue')) expect({ name, target, allowed: secrets.includes(target) }).toEqual({ name, target, allowed: true });
           if (actions.some((action) => action.startsWith('logs:'))) expect(target).toContain(`/aws/lambda/${SERVICE_PREFIX}${name}:`);
           if (actions.some((action) => action.startsWith('s3:'))) expect(target).toMatch(/^"arn:aws:s3:::[a-z0-9.-]+(\/[^*]*\*?)?"$/);
         }
