@@ -14,12 +14,11 @@ export const handler = middy(async () => {
   openConnections();
   try {
     const sequelize = getSequelize();
-    const applied = await migrateUp(sequelize);
     const { appSecretId } = config.database;
-    if (!appSecretId) return { applied };
+    if (!appSecretId) return { applied: await migrateUp(sequelize) };
     const { user, password } = await readSecret(appSecretId);
     if (!user) throw new Error(`Secret ${appSecretId} has no "username" field`);
-    await provisionAppUser(sequelize, user, password);
+    const applied = await migrateUp(sequelize, () => provisionAppUser(sequelize, user, password));
     return { applied, appUser: user };
   } finally {
     await closeConnections();

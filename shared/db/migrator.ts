@@ -51,10 +51,14 @@ async function withMigrationLock<T>(sequelize: Sequelize, work: () => Promise<T>
   }
 }
 
-/** Applies every pending migration; safe to run twice and beside a running service. */
-export async function migrateUp(sequelize: Sequelize): Promise<string[]> {
+/**
+ * Applies every pending migration, then `afterwards` under the same lock (two runs must not create the
+ * same role or grant on the same tables at once); safe to run twice and beside a running service.
+ */
+export async function migrateUp(sequelize: Sequelize, afterwards?: () => Promise<void>): Promise<string[]> {
   return withMigrationLock(sequelize, async () => {
     const applied = await createMigrator(sequelize).up();
+    await afterwards?.();
     return applied.map((m: MigrationMeta) => m.name);
   });
 }
