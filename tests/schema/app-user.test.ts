@@ -1,7 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
+import { Sequelize } from 'sequelize';
 import { migrations } from '../../migrations';
+import { provisionAppUser } from '../../shared/db/app-user';
 import { withDatabase } from '../../scripts/database-url';
 import { loadContainer, type Container } from '../support/containers';
 import { recreateDatabase } from '../support/databases';
@@ -138,6 +140,20 @@ describe('the app user of create mode', () => {
       await expect(c.query('DELETE FROM "SequelizeMeta"')).rejects.toThrow(/permission denied for table SequelizeMeta/);
       await expect(c.query('CREATE ROLE intruder')).rejects.toThrow(/permission denied to create role/);
     });
+  });
+
+  it('never sends the password itself: only its SCRAM verifier', async () => {
+    const statements: string[] = [];
+    const sequelize = new Sequelize(adminUrl, { dialect: 'postgres', dialectModule: pg, logQueryParameters: true, logging: (sql: string) => statements.push(sql) });
+    try {
+      await provisionAppUser(sequelize, APP_USER, appPassword);
+    } finally {
+      await sequelize.close();
+    }
+
+    expect(statements.find((sql) => sql.includes(': ALTER ROLE'))).toMatch(/PASSWORD 'SCRAM-SHA-256\$4096:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+'/);
+    expect(statements.filter((sql) => sql.includes(appPassword))).toEqual([]);
+    expect(await asApp(async (c) => (await c.query('SELECT 1 AS one')).rows[0].one)).toBe(1);
   });
 
   it('gets the new password when the secret rotates and migrate runs again', async () => {
