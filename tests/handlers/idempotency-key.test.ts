@@ -3,6 +3,7 @@ import { handler as createUser } from '../../functions/create-user';
 import { closeConnections } from '../../shared/db/sequelize';
 import { resetDatabase, withClient } from '../support/db';
 import { FULL_ACCESS_CLAIMS, invoke } from '../support/events';
+import { problem } from '../support/problems';
 
 const postUser = (body: unknown, key?: string) =>
   invoke(createUser, { route: 'POST /users', body, headers: key === undefined ? {} : { 'Idempotency-Key': key } });
@@ -53,13 +54,7 @@ describe('Idempotency-Key on POST /users and POST /schools', () => {
     expect(reused).toEqual({
       status: 422,
       headers: { 'Content-Type': 'application/problem+json' },
-      body: {
-        type: 'about:blank',
-        title: 'Unprocessable Content',
-        status: 422,
-        detail: 'This Idempotency-Key was already used with another request body.',
-        requestId: expect.any(String),
-      },
+      body: problem(422, 'Unprocessable Content', 'This Idempotency-Key was already used with another request body.'),
     });
     expect(await count('users')).toBe(1);
   });
@@ -149,12 +144,8 @@ describe('Idempotency-Key on POST /users and POST /schools', () => {
       status: 400,
       headers: { 'Content-Type': 'application/problem+json' },
       body: {
-        type: 'about:blank',
-        title: 'Bad Request',
-        status: 400,
-        detail: 'The Idempotency-Key header is not valid.',
+        ...problem(400, 'Bad Request', 'The Idempotency-Key header is not valid.'),
         errors: [{ path: 'Idempotency-Key', message: 'must be 1 to 255 visible ASCII characters' }],
-        requestId: expect.any(String),
       },
     });
     expect(await count('users')).toBe(0);
