@@ -35,7 +35,11 @@ async function startOfflineOnce(env: Record<string, string>): Promise<OfflineSer
   const publicJwk = JSON.stringify((await loadDevKey(keyFile)).publicJwk);
   // Bound to 127.0.0.1, where the tests connect: on `localhost` (::1 first on Node 20) another server
   // could hold the same port number on 127.0.0.1 and answer in its place.
-  const args = [SERVERLESS_BIN, 'offline', 'start', '--host', '127.0.0.1', '--param=rosterSyncEnabled=false'];
+  // --noTimeout: serverless-offline's own 10 s function timeout counts a handler's first load, which on
+  // a machine busy with the rest of the suite can exceed it; it then answers 200 with a timeout error
+  // and kills the handler, whatever the request did. The service's own deadline (middy's early timeout,
+  // a 503) is tested in-process; jest's test timeout still bounds a request here.
+  const args = [SERVERLESS_BIN, 'offline', 'start', '--host', '127.0.0.1', '--noTimeout', '--param=rosterSyncEnabled=false'];
   const child: ChildProcess = spawn(process.execPath, args, {
     env: {
       ...process.env,
