@@ -10,7 +10,7 @@ import { parseInput } from '../shared/validation';
 
 const query = (event: HttpEvent) => event.queryStringParameters ?? {};
 
-/** Every GET route of SPEC §4. */
+/** Every GET route of docs/api.md#routes. */
 export const handler = httpHandler(
   routeByKey({
     'GET /users': async (event) => ok(await listUsers(parseInput(UserListQuery, query(event)))),

@@ -24,7 +24,7 @@ import {
 } from '../shared/schemas';
 
 /**
- * The OpenAPI 3.1 document of the HTTP API (SPEC §4), built from the zod schemas the handlers validate
+ * The OpenAPI 3.1 document of the HTTP API (docs/api.md), built from the zod schemas the handlers validate
  * with. Dev tooling only: no function imports it, so neither this library nor the registry reaches a
  * Lambda bundle. `npm run openapi` writes it to openapi.json; tests/openapi checks it against
  * serverless.yml and the route table.

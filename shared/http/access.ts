@@ -1,4 +1,4 @@
-/** OAuth scopes of SPEC §7: reading needs `roster/read`, every change `roster/write`. */
+/** OAuth scopes (docs/api.md#authentication): reading needs `roster/read`, every change `roster/write`. */
 export const READ_SCOPE = 'roster/read';
 export const WRITE_SCOPE = 'roster/write';
 export type Scope = typeof READ_SCOPE | typeof WRITE_SCOPE;
@@ -23,7 +23,7 @@ export interface RouteAccess {
 }
 
 /**
- * Every HTTP route of SPEC §4 and who may call it. A route missing here is refused (403) whatever the
+ * Every HTTP route (docs/api.md#routes) and who may call it. A route missing here is refused (403) whatever the
  * token: a new route is closed until it is listed (tests check serverless.yml against this table).
  */
 export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = Object.freeze({

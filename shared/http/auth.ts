@@ -82,7 +82,7 @@ async function locallyVerifiedClaims(event: HttpEvent, publicJwk: string): Promi
 }
 
 /**
- * SPEC §7, in the service: the route's scope (shared/http/access.ts), then the `schools` claim. Runs
+ * docs/api.md#authentication, in the service: the route's scope (shared/http/access.ts), then the `schools` claim. Runs
  * before the body is parsed, so an unauthenticated caller learns nothing about its input.
  */
 export function authorize(): MiddlewareObj<HttpEvent, HttpResult> {

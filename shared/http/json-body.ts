@@ -2,7 +2,7 @@ import type { MiddlewareObj } from '@middy/core';
 import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors';
 import type { HttpEvent, HttpResult } from './types';
 
-/** SPEC §4.1: bodies over 64 KiB are refused before they are parsed. */
+/** docs/api.md#errors: bodies over 64 KiB are refused before they are parsed. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
 function isJsonMediaType(contentType: string): boolean {

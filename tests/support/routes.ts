@@ -20,7 +20,7 @@ export interface RouteCase {
   /** A request the route accepts, and the status it answers. */
   valid(fixture: Fixture): Omit<HttpEventInput, 'route'>;
   success: number;
-  /** Every status the route documents (SPEC §4, §4.1, §7) besides 503: anything else is a bug. */
+  /** Every status the route documents (docs/api.md: routes, errors, authentication) besides 503: anything else is a bug. */
   statuses: readonly number[];
   /** Puts back what an earlier success took away (a DELETE's link), before each request. */
   prepare?(fixtures: readonly Fixture[]): Promise<void>;
