@@ -123,7 +123,10 @@ describe('error lines', () => {
   it('carry a Sequelize error\'s name, SQLSTATE, constraint, table and stack, and no value of the row', async () => {
     const { User } = getModels();
     await User.create(duplicate);
-    const error = await User.create({ ...duplicate, email: PERSON.email.toUpperCase() }).catch((e: unknown) => e as Error);
+    const error = await User.create({ ...duplicate, email: PERSON.email.toUpperCase() }).then(
+      () => new Error('the duplicate was created'),
+      (e: Error) => e,
+    );
     // The database error quotes the email; the log line must not.
     expect(JSON.stringify({ ...error, message: error.message })).toContain(PERSON.email.toUpperCase());
 
