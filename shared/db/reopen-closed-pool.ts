@@ -7,7 +7,7 @@ import type { Sequelize } from 'sequelize';
  * by deleting that own property. tests/resilience/library-behaviour.test.ts fails the day close() works otherwise.
  */
 export function isPoolClosed(sequelize: Sequelize): boolean {
-  return Object.prototype.hasOwnProperty.call(sequelize.connectionManager, 'getConnection');
+  return Object.hasOwn(sequelize.connectionManager, 'getConnection');
 }
 
 /** Re-opens the pool of an instance whose pool was closed; does nothing to an open one. */

@@ -36,7 +36,7 @@ function connectionTarget(login: DbCredentials | undefined): pg.ClientConfig {
 }
 
 /**
- * Opens the roster sync's own connection (docs: roster sync), outside the API's pool: COPY, the run's
+ * Opens the roster sync's own connection, outside the API's pool: COPY, the run's
  * transaction and its session lock need one session for the whole run, and its statement and read
  * timeouts are the sync's budget (`config.roster.syncTimeoutMs`: the sync function's timeout less its
  * wrap-up when deployed, none for `npm run sync`), not the API's few seconds. The caller ends it.
