@@ -31,13 +31,6 @@ export class ValidationError extends HttpError {
   }
 }
 
-export class BadRequestError extends HttpError {
-  override readonly name = 'BadRequestError';
-  constructor(message: string) {
-    super(400, 'Bad Request', message);
-  }
-}
-
 export class NotFoundError extends HttpError {
   override readonly name = 'NotFoundError';
   constructor(message: string) {
