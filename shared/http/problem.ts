@@ -2,7 +2,7 @@ import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { toHttpError } from '../db/errors';
 import { HttpError, UnauthorizedError, ValidationError } from '../errors';
-import { logger, scrub } from '../logger';
+import { logger } from '../logger';
 import type { HttpEvent, HttpResult } from './types';
 
 /**
@@ -43,25 +43,13 @@ export function problemErrorHandler(): MiddlewareObj<HttpEvent, HttpResult> {
     onError: (request) => {
       const mapped = toHttpError(request.error, 'record');
       if (!(mapped instanceof HttpError && mapped.expose)) {
-        logger.error('request failed', { error: describe(request.error) });
+        // The logger keeps what an operator needs of the error and nothing a caller sent (describeError).
+        logger.error('request failed', { error: request.error });
       } else if (mapped.statusCode === 503) {
-        logger.warn('database unavailable', { error: describe(request.error) });
+        logger.warn('database unavailable', { error: request.error });
       }
       request.response = problemResponse(mapped, request.context);
     },
   };
 }
 
-/**
- * What an operator needs of an unexpected error, and nothing a caller sent: a database error's message
- * can quote the offending value (`invalid input syntax ...: "ada@example.org"`), its `sql` the bound
- * values, so only its class, SQLSTATE and constraint are kept; other messages lose any email or token.
- */
-function describe(error: unknown): Record<string, unknown> {
-  if (!(error instanceof Error)) return { type: typeof error };
-  const parent = (error as { parent?: { code?: unknown; constraint?: unknown; table?: unknown } }).parent;
-  const code = parent?.code ?? (error as { code?: unknown }).code;
-  const frames = error.stack?.split('\n').filter((line) => line.trimStart().startsWith('at ')).slice(0, 10);
-  if (parent) return { type: error.name, code, constraint: parent.constraint, table: parent.table, stack: frames };
-  return { type: error.name, code, message: scrub(error.message), stack: frames };
-}
