@@ -1,6 +1,6 @@
 /**
  * `npm run bench:list`: the cost of a page of GET /schools/{schoolId}/users at the start of a school of
- * 100,000 members and 90,000 rows deep (SPEC §4.2: keyset pages cost the same wherever they are).
+ * 100,000 members and 90,000 rows deep (docs/api.md#lists-and-pagination: keyset pages cost the same wherever they are).
  * Runs the list handler in-process, as a warm Lambda would, against a real PostgreSQL: a throwaway
  * embedded one, or a `roster_bench` database created on the server of DATABASE_URL.
  */

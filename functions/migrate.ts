@@ -6,7 +6,7 @@ import { migrateUp } from '../shared/db/migrator';
 import { closeConnections, getSequelize, openConnections } from '../shared/db/sequelize';
 
 /**
- * Applies pending migrations; invoked once after each deploy (README, "Deploy"). Not on the HTTP API.
+ * Applies pending migrations; invoked once after each deploy (docs/deploy.md). Not on the HTTP API.
  * In create mode it then provisions the user the other functions run as (DB_APP_SECRET_ID). Its
  * connection is closed at the end whatever the pool mode: migrations run rarely.
  */

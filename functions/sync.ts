@@ -17,7 +17,7 @@ function countsOf(summary: SyncSummary): Record<string, number> {
 }
 
 /**
- * The scheduled OneRoster sync (SPEC §5), also invocable by hand with `{"source", "force"}`. Not on the
+ * The scheduled OneRoster sync (docs/roster-sync.md), also invocable by hand with `{"source", "force"}`. Not on the
  * HTTP API. It returns the run's summary whatever its status, so that the schedule's automatic retries
  * never repeat a run that was refused or failed on its input; the run is in roster_sync_runs, the log
  * (redacted) and the SyncFailed metric the alarm watches. The run opens and ends its own connection

@@ -4,7 +4,7 @@ import { ROLES } from '../shared/roles';
 const roleList = ROLES.map((role) => `'${role}'`).join(', ');
 
 /**
- * The SPEC §2 schema. Defaults live in the database (uuid keys, timestamps, role, source) so that code
+ * The schema of docs/data-model.md. Defaults live in the database (uuid keys, timestamps, role, source) so that code
  * inserting a link with only its two keys, as the original models do, still works.
  */
 export const createRosterSchema: Migration = {

@@ -1,7 +1,7 @@
 import type { Migration } from './types';
 
 /**
- * Indexes for the keyset lists of SPEC §4.2.
+ * Indexes for the keyset lists of docs/api.md#lists-and-pagination.
  *
  * Users sort by lastName (NULLs last), firstName, userId. A NULL inside a row comparison makes the whole
  * comparison NULL, so the sort key is `("lastName" IS NULL, COALESCE("lastName", ''), "firstName",

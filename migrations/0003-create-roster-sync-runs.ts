@@ -1,7 +1,7 @@
 import type { Migration } from './types';
 
 /**
- * One row per roster sync run (SPEC §5): written as `running` when a run takes the lock, finished with
+ * One row per roster sync run (docs/roster-sync.md#runs): written as `running` when a run takes the lock, finished with
  * its status and summary. A run killed mid-apply leaves `running`; the next run marks it `interrupted`.
  */
 export const createRosterSyncRuns: Migration = {

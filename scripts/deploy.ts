@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
  * migrated. The migrations may run beside the live service (locks kept short, indexes built
  * CONCURRENTLY) and twice (an advisory lock serialises runs, applied ones are skipped). Stops at the
  * first failure with its exit code; a failed migration leaves the new code deployed on the old schema,
- * which every migration here is written to allow (README, "Deploy").
+ * which every migration here is written to allow (docs/deploy.md).
  */
 const SERVERLESS_BIN = require.resolve('osls/bin/serverless.js');
 const options = process.argv.slice(2);

@@ -12,7 +12,7 @@ const GatewayMessage = z.object({ message: z.string() }).meta({
 });
 
 /**
- * The OpenAPI 3.1 document of the HTTP API (SPEC §4), built from the route table (shared/http/routes.ts)
+ * The OpenAPI 3.1 document of the HTTP API (docs/api.md), built from the route table (shared/http/routes.ts)
  * and the zod schemas the handlers validate with. Dev tooling only: no function imports it, so neither
  * this library nor the registry reaches a Lambda bundle. `npm run openapi` writes it to openapi.json;
  * tests/openapi checks it, lints it with Redocly and checks serverless.yml against the table.

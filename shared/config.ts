@@ -10,7 +10,10 @@ const EnvSchema = z.object({
   DB_PORT: z.coerce.number().int().positive().default(5432),
   DB_NAME: z.string().min(1).default('roster'),
   DB_USER: z.string().min(1).optional(),
-  /** `reuse` keeps the connection across warm invocations; `per-invocation` closes it at the end of each (SPEC §3). */
+  /**
+   * `reuse` keeps the connection across warm invocations; `per-invocation` closes it at the end of each
+   * (docs/operations.md#connections).
+   */
   DB_POOL_MODE: z.enum(['reuse', 'per-invocation']).default('reuse'),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(20).default(2),
   /** Bounds every wait on the database so an outage answers 503 long before the Lambda timeout. */
@@ -20,7 +23,7 @@ const EnvSchema = z.object({
   /** The function's own timeout, used as the pool's eviction interval in `per-invocation` mode. */
   FUNCTION_TIMEOUT_MS: z.coerce.number().int().positive().default(10000),
   DB_SSL: z.enum(['off', 'verify']).optional(),
-  /** Where the password comes from (SPEC §3): the URL, a Secrets Manager secret, or an RDS IAM token. */
+  /** Where the password comes from (docs/operations.md#credentials): the URL, a Secrets Manager secret, or an RDS IAM token. */
   DB_AUTH: z.enum(['url', 'secret', 'iam']).optional(),
   /** Secret with a `password` (and optionally `username`) field, as RDS-managed secrets have. */
   DB_SECRET_ID: z.string().min(1).optional(),

@@ -1,4 +1,4 @@
-/** OneRoster 1.2's roles plus `guestLecturer` (SPEC §2.1). */
+/** OneRoster 1.2's roles plus `guestLecturer` (docs/data-model.md#roles). */
 export const ROLES = [
   'administrator',
   'aide',

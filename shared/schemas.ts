@@ -90,7 +90,7 @@ export type MemberDto = z.infer<typeof MemberSchema>;
 export const SchoolOfUserSchema = SchoolSchema.extend({ membership: MembershipSummary }).meta({ id: 'SchoolOfUser' });
 export type SchoolOfUserDto = z.infer<typeof SchoolOfUserSchema>;
 
-/** Every error body (SPEC §4.1, RFC 9457), as shared/http/problem.ts renders it. */
+/** Every error body (docs/api.md#errors, RFC 9457), as shared/http/problem.ts renders it. */
 export const ProblemSchema = z.object({
   type: z.string(),
   title: z.string(),
@@ -102,7 +102,7 @@ export const ProblemSchema = z.object({
   requestId: z.string(),
 }).meta({ id: 'Problem' });
 
-/** A page of a list (SPEC §4.2); `nextCursor` is null on the last page. */
+/** A page of a list (docs/api.md#lists-and-pagination); `nextCursor` is null on the last page. */
 export const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 export interface Page<T> {
   items: T[];

@@ -20,7 +20,7 @@ export function scramVerifier(password: string, salt = randomBytes(16)): string 
  * Creates the database user the service runs as, or sets its password, and grants it what the service
  * does with the tables and nothing more: read and write rows, and the temporary tables of the roster
  * sync. It cannot create, alter or drop anything, nor touch the migrations' record. The migrate function
- * runs this after every migration run, as the cluster's administrator (create mode, README "Security"),
+ * runs this after every migration run, as the cluster's administrator (create mode, docs/security.md#least-privilege-in-the-database),
  * so tables a migration adds are granted before the service uses them. Names and the password's SCRAM
  * verifier are quoted by the server (`format` with %I and %L), never spliced in by hand.
  */

@@ -7,7 +7,7 @@ export interface DbCredentials {
 }
 
 /**
- * Where connection passwords come from (SPEC §3). `get` is called by the `beforeConnect` hook for every
+ * Where connection passwords come from (docs/operations.md#credentials). `get` is called by the `beforeConnect` hook for every
  * new connection, so it must be cheap when cached; `invalidate` is called when the server refuses the
  * password (28P01), so that a rotated secret is fetched again.
  */

@@ -83,7 +83,7 @@ async function locallyVerifiedClaims(event: HttpEvent, publicJwk: string): Promi
 }
 
 /**
- * SPEC §7, in the service: the route's scope (shared/http/routes.ts), then the `schools` claim. Runs
+ * docs/api.md#authentication, in the service: the route's scope (shared/http/routes.ts), then the `schools` claim. Runs
  * before the body is parsed, so an unauthenticated caller learns nothing about its input. Deployed, API
  * Gateway's authorizer has already refused a missing or bad token with its own 401; locally the token
  * check here answers the very same 401 (docs/decisions/0001-authentication-at-the-gateway.md). Every 403

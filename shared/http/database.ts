@@ -4,7 +4,7 @@ import { checkIdleConnection, getSequelize, openConnections, releaseInvocationCo
 import type { HttpEvent, HttpResult } from './types';
 
 /**
- * The database lifecycle of SPEC §3, like @middy/rds: the cached instance is created on the first
+ * The database lifecycle of docs/operations.md#connections, like @middy/rds: the cached instance is created on the first
  * invocation. In `reuse` mode a connection that idled through a freeze is checked before the handler
  * meets it; in `per-invocation` mode the pool is re-opened before the handler. After it, on success, on
  * error and on the early-timeout path alike, nothing the invocation checked out stays checked out (and in

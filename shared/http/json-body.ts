@@ -2,7 +2,7 @@ import type { MiddlewareObj } from '@middy/core';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors';
 import type { HttpEvent, HttpResult } from './types';
 
-/** SPEC §4.1: bodies over 64 KiB are refused before they are parsed. */
+/** docs/api.md#errors: bodies over 64 KiB are refused before they are parsed. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
 function isJsonMediaType(contentType: string): boolean {
@@ -30,7 +30,7 @@ export function jsonBody(): MiddlewareObj<HttpEvent, HttpResult> {
       try {
         event.body = JSON.parse(bytes.toString('utf8'));
       } catch {
-        // SPEC §4.1: every 400 names what is wrong; here the whole body, path "".
+        // docs/api.md#errors: every 400 names what is wrong; here the whole body, path "".
         throw new ValidationError([{ path: '', message: 'is not valid JSON' }], 'The body is not valid JSON.');
       }
     },

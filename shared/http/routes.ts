@@ -18,7 +18,7 @@ import {
   pageOf,
 } from '../schemas';
 
-/** OAuth scopes of SPEC §7: reading needs `roster/read`, every change `roster/write`. */
+/** OAuth scopes (docs/api.md#authentication): reading needs `roster/read`, every change `roster/write`. */
 export const READ_SCOPE = 'roster/read';
 export const WRITE_SCOPE = 'roster/write';
 type Scope = typeof READ_SCOPE | typeof WRITE_SCOPE;
@@ -51,7 +51,7 @@ export interface Route {
   scope: Scope;
   reach: Reach;
   /**
-   * How the function writes its errors: RFC 9457 problem+json (SPEC §4.1). The OneRoster routes (§8)
+   * How the function writes its errors: RFC 9457 problem+json (docs/api.md#errors). The OneRoster routes
    * will add their `imsx` payloads as a second format.
    */
   errorFormat: 'problem+json';
@@ -66,7 +66,7 @@ export interface Route {
 }
 
 /**
- * Every HTTP route of SPEC §4, once: the functions' dispatch (shared/http/router.ts), the access rules
+ * Every HTTP route (docs/api.md#routes), once: the functions' dispatch (shared/http/router.ts), the access rules
  * (shared/http/auth.ts), the OpenAPI paths (scripts/openapi-document.ts) and the tests' route matrix
  * (tests/support/routes.ts) are read from it, and serverless.yml's httpApi events are checked against it.
  * A route missing here is refused (403) whatever the token. Plain data: no handler code, so a function's

@@ -3,7 +3,7 @@ import { School } from './school';
 import { User } from './user';
 import { UserSchool } from './user-school';
 
-/** Initialises the three models on `sequelize` and wires both sides of the many-to-many (SPEC §2). */
+/** Initialises the three models on `sequelize` and wires both sides of the many-to-many (docs/data-model.md). */
 export function initModels(sequelize: Sequelize) {
   User.initModel(sequelize);
   School.initModel(sequelize);

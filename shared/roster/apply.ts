@@ -149,7 +149,7 @@ export async function applyRoster(db: Db, manifest: Manifest, options: ApplyOpti
   return result;
 }
 
-/** SPEC §5 safety: a bulk file that would delete too much of the roster is more likely truncated than true. */
+/** docs/roster-sync.md#safety: a bulk file that would delete too much of the roster is more likely truncated than true. */
 async function checkDeleteRatio(db: Db, manifest: Manifest, options: ApplyOptions): Promise<string | undefined> {
   if (options.force) return undefined;
   const counts = await numbers<'goneUsers' | 'liveUsers' | 'goneSchools' | 'liveSchools'>(

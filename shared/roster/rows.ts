@@ -32,7 +32,7 @@ export function parseStatus(value: string): RowStatus | undefined {
 
 const rolesByLowerCase = new Map<string, Role>(ROLES.map((role) => [role.toLowerCase(), role]));
 
-/** OneRoster roles map to SPEC §2.1 by name, ignoring case. */
+/** OneRoster roles map to ours (docs/data-model.md#roles) by name, ignoring case. */
 export function parseRole(value: string): Role | undefined {
   return rolesByLowerCase.get(value.toLowerCase());
 }
@@ -40,7 +40,7 @@ export function parseRole(value: string): Role | undefined {
 const emailSchema = z.email();
 
 /**
- * Checks one row's values against SPEC §2's rules and reports each broken one. Returns false when the
+ * Checks one row's values against the data model's rules (docs/data-model.md) and reports each broken one. Returns false when the
  * row has a problem.
  */
 export class RowChecker {

@@ -91,7 +91,7 @@ async function stageRoster(db: pg.ClientBase, options: SyncOptions, manifest: Ma
 }
 
 /**
- * One roster sync run (SPEC §5): reads the roster, stages it and applies it in one transaction, under an
+ * One roster sync run (docs/roster-sync.md): reads the roster, stages it and applies it in one transaction, under an
  * advisory lock so that a second run at the same time returns `skipped` at once. Every run is recorded in
  * roster_sync_runs. Bad input fails the run with a clear reason and changes nothing.
  */

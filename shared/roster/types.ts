@@ -1,4 +1,4 @@
-/** A roster row that was skipped (or applied in part), as SPEC §5 reports it. */
+/** A roster row that was skipped (or applied in part), as docs/roster-sync.md#runs reports it. */
 export interface RowError {
   file: string;
   /** The line the row starts on in the file, the header being line 1. */

@@ -17,7 +17,7 @@ import { missingUserOrSchool } from './memberships';
 import { SCHOOL_ATTRIBUTES, USER_ATTRIBUTES, toSchoolDto, toUserDto } from './presenters';
 
 /*
- * Keyset pagination (SPEC §4.2) in raw SQL: the sort keys are expressions that must match the indexes
+ * Keyset pagination (docs/api.md#lists-and-pagination) in raw SQL: the sort keys are expressions that must match the indexes
  * of migration 0002 exactly, which Sequelize's query builder cannot express. Each list is one query
  * fetching limit + 1 rows (the extra row says whether a next page exists); a membership list adds one
  * existence check first, so every list request runs at most two queries whatever its page size.

@@ -2,7 +2,7 @@ import { METRICS_NAMESPACE, SYNC_FAILED_METRIC } from '../../shared/metrics';
 import { MODE_PARAMS, packagedService } from '../support/package';
 
 /**
- * The CloudFormation template `serverless package` builds, in both database modes (SPEC §6): what a
+ * The CloudFormation template `serverless package` builds, in both database modes (docs/deploy.md): what a
  * deploy would create, checked without an AWS account.
  */
 type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; DependsOn?: unknown };
@@ -17,7 +17,7 @@ beforeAll(async () => {
 const ofType = (template: Template, type: string) => Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);
 const functionIds = (template: Template) => ofType(template, 'AWS::Lambda::Function').map(([id]) => id);
 
-/** SPEC §4: each route and the function that serves it. */
+/** docs/api.md#routes: each route and the function that serves it. */
 const SPEC_ROUTES: Record<string, string> = {
   'POST /users': 'CreateDashuserLambdaFunction',
   'POST /schools': 'CreateDashschoolLambdaFunction',

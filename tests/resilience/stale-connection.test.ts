@@ -4,8 +4,8 @@ import { invoke } from '../support/events';
 import { createBreakableProxy, type BreakableProxy } from '../support/tcp-proxy';
 
 /**
- * Reuse mode's promise (SPEC §3): a connection that died while the container was frozen is detected and
- * replaced without failing the request. The service reaches Postgres through a proxy that breaks its
+ * Reuse mode's promise (docs/operations.md#idle-connections-on-the-server): a connection that died while
+ * the container was frozen is detected and replaced without failing the request. The service reaches Postgres through a proxy that breaks its
  * connections silently, as a NAT gateway or an idle timeout does during a freeze.
  */
 let proxy: BreakableProxy;

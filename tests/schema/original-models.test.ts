@@ -9,7 +9,7 @@ import { apiSchool, apiUser } from '../support/fixtures';
 
 /**
  * The models this service grew from, written as their authors wrote them: plain `define` with only the
- * SPEC §2 columns, no knowledge of this codebase, on their own Sequelize instance. What they write the
+ * docs/data-model.md columns, no knowledge of this codebase, on their own Sequelize instance. What they write the
  * API must read, and what the API writes they must read.
  */
 function defineOriginalModels(sequelize: Sequelize) {

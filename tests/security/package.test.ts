@@ -4,7 +4,7 @@ import { ROUTES } from '../../shared/http/routes';
 import { CANARY, packagedService } from '../support/package';
 
 /**
- * What `serverless package` would deploy (SPEC §6, §7): every HTTP route behind the JWT authorizer,
+ * What `serverless package` would deploy (docs/deploy.md, docs/security.md): every HTTP route behind the JWT authorizer,
  * one least-privilege role per function, no credential in the template or the zips.
  */
 const ROOT = path.resolve(__dirname, '../..');

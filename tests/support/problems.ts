@@ -1,4 +1,4 @@
-/** The problem+json body (SPEC §4.1) a test expects, with the request id left free. */
+/** The problem+json body (docs/api.md#errors) a test expects, with the request id left free. */
 export function problem(status: number, title: string, detail: string) {
   return { type: 'about:blank', title, status, detail, requestId: expect.any(String) };
 }
