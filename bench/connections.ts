@@ -62,7 +62,7 @@ async function main(): Promise<void> {
         encoding: 'utf8',
       });
       if (child.status !== 0) throw new Error(child.stderr);
-      return JSON.parse(child.stdout.trim().split('\n').pop()!) as { scenario: Scenario; runs: number; medianMs: number };
+      return JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '') as { scenario: Scenario; runs: number; medianMs: number };
     });
     const warm = rows[0].medianMs;
     console.table(rows.map((r) => ({ scenario: r.scenario, runs: r.runs, 'median ms': r.medianMs.toFixed(2), 'x reuse-warm': (r.medianMs / warm).toFixed(1) })));

@@ -129,7 +129,7 @@ export function openConnections(): void {
   const instance = getSequelize();
   const manager = instance.connectionManager as unknown as { initPools(): void; getConnection: unknown; pool?: unknown };
   // close() swaps getConnection for a function that throws "pool closed"; initPools() does not restore it.
-  if (Object.prototype.hasOwnProperty.call(manager, 'getConnection')) {
+  if (Object.hasOwn(manager, 'getConnection')) {
     delete (manager as { getConnection?: unknown }).getConnection;
     manager.initPools();
   }
@@ -194,6 +194,6 @@ export function withConnectionScope<A extends unknown[], R>(invocation: (...args
 export async function closeConnections(): Promise<void> {
   if (!models) return;
   const manager = models.sequelize.connectionManager as unknown as { getConnection: unknown };
-  if (Object.prototype.hasOwnProperty.call(manager, 'getConnection')) return; // already closed
+  if (Object.hasOwn(manager, 'getConnection')) return; // already closed
   await models.sequelize.connectionManager.close();
 }

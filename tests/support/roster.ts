@@ -13,7 +13,7 @@ function quote(cell: Cell): string {
 
 /** A CSV file's text: a header and rows, quoted where needed, LF line ends (tests vary them on purpose). */
 export function csv(header: string[], rows: Cell[][]): string {
-  return [header, ...rows].map((row) => row.map(quote).join(',')).join('\n') + '\n';
+  return `${[header, ...rows].map((row) => row.map(quote).join(',')).join('\n')}\n`;
 }
 
 export function manifest(version: '1.1' | '1.2', files: Record<string, string>): string {
