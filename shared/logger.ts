@@ -9,14 +9,14 @@ const SENSITIVE_KEY =
   /^(e-?mail|emails|first_?name|last_?name|given_?name|family_?name|full_?name|user_?name|name|authorization|cookies?|token|access_?token|id_?token|password|secret|body|sql|bind|parameters|query|q|raw_?query_?string|query_?string_?parameters|headers|event|claims)$/i;
 const EMAIL = /[^\s"'<>(),;:]+@[^\s"'<>(),;:]+\.[A-Za-z]{2,}/g;
 const JWT = /\beyJ[\w-]+\.[\w-]+\.[\w-]*/g;
-export const REDACTED = '[redacted]';
+const REDACTED = '[redacted]';
 
 /** Removes email addresses and JWTs from free text such as an error message. */
 export function scrub(text: string): string {
   return text.replace(EMAIL, REDACTED).replace(JWT, REDACTED);
 }
 
-export function redact(value: unknown, depth = 0): unknown {
+function redact(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return scrub(value);
   if (value === null || typeof value !== 'object') return value;
   if (depth > 8) return REDACTED;

@@ -32,7 +32,7 @@ export function functionEntries(): Array<{ name: string; source: string; http: b
   }));
 }
 
-export function functionBuildOptions(): BuildOptions {
+function functionBuildOptions(): BuildOptions {
   // outputWorkFolder is serverless-esbuild's own, not an esbuild option.
   const { exclude = [], external = [], plugins, outputWorkFolder: _, ...options } = serverlessYml().custom.esbuild;
   return {

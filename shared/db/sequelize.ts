@@ -117,7 +117,10 @@ export function getSequelize(): Sequelize {
   return getModels().sequelize;
 }
 
-/** Creates the container's instance with `credentials` instead of the configured provider (tests). */
+/**
+ * Creates the container's instance with `credentials` instead of the configured provider (tests).
+ * @public tests/support/containers.ts calls it on a module loaded by require(), which knip does not follow.
+ */
 export function initSequelize(credentials: CredentialsProvider): Sequelize {
   if (models) throw new Error('The Sequelize instance already exists');
   models = createModels(credentials);

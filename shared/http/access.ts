@@ -1,7 +1,7 @@
 /** OAuth scopes of SPEC §7: reading needs `roster/read`, every change `roster/write`. */
 export const READ_SCOPE = 'roster/read';
 export const WRITE_SCOPE = 'roster/write';
-export type Scope = typeof READ_SCOPE | typeof WRITE_SCOPE;
+type Scope = typeof READ_SCOPE | typeof WRITE_SCOPE;
 
 /** Issuer and audience of the development tokens that scripts/dev-auth.ts mints for the local API. */
 export const LOCAL_ISSUER = 'school-roster-local';
@@ -15,7 +15,7 @@ export const LOCAL_AUDIENCE = 'school-roster';
  *   everywhere, creating records that belong to no school yet), so a school-limited token is refused.
  * A token without a `schools` claim reaches every route its scopes allow.
  */
-export type Reach = 'school' | 'district';
+type Reach = 'school' | 'district';
 
 export interface RouteAccess {
   scope: Scope;

@@ -3,7 +3,7 @@ import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from
 import type { HttpEvent, HttpResult } from './types';
 
 /** SPEC §4.1: bodies over 64 KiB are refused before they are parsed. */
-export const MAX_BODY_BYTES = 64 * 1024;
+const MAX_BODY_BYTES = 64 * 1024;
 
 function isJsonMediaType(contentType: string): boolean {
   const mediaType = contentType.split(';', 1)[0].trim().toLowerCase();

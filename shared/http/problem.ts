@@ -6,7 +6,7 @@ import { logger, scrub } from '../logger';
 import type { HttpEvent, HttpResult } from './types';
 
 /** Renders an error as RFC 9457 problem+json; anything not meant for the caller becomes a bare 500. */
-export function problemResponse(error: unknown, context: Pick<Context, 'awsRequestId'>): HttpResult {
+function problemResponse(error: unknown, context: Pick<Context, 'awsRequestId'>): HttpResult {
   const known = error instanceof HttpError && error.expose ? error : undefined;
   const status = known?.statusCode ?? 500;
   const body = {

@@ -4,8 +4,8 @@ import { withDatabase } from '../../scripts/database-url';
 import { migrateUp } from '../../shared/db/migrator';
 
 /** Jest workers that may run at once; each owns the database `roster_test_<JEST_WORKER_ID>`. */
-export const WORKER_DATABASES = 4;
-export const TEMPLATE_DATABASE = 'roster_test_template';
+const WORKER_DATABASES = 4;
+const TEMPLATE_DATABASE = 'roster_test_template';
 
 export function workerDatabase(workerId: string | number): string {
   return `roster_test_${workerId}`;
