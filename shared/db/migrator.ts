@@ -63,10 +63,15 @@ export async function migrateUp(sequelize: Sequelize, afterwards?: () => Promise
   });
 }
 
-/** Reverts migrations down to (not including) `to`, or all of them when `to` is 0. */
+/** Reverts migrations down to and including `to`, or all of them when `to` is 0 (Umzug's `down({ to })`). */
 export async function migrateDown(sequelize: Sequelize, to: string | 0 = 0): Promise<string[]> {
   return withMigrationLock(sequelize, async () => {
     const reverted = await createMigrator(sequelize).down({ to });
     return reverted.map((m: MigrationMeta) => m.name);
   });
+}
+
+/** The names of the applied migrations, oldest first. */
+export async function appliedMigrations(sequelize: Sequelize): Promise<string[]> {
+  return (await createMigrator(sequelize).executed()).map((m: MigrationMeta) => m.name);
 }
