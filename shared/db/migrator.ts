@@ -1,6 +1,7 @@
 import type { Sequelize } from 'sequelize';
 import { SequelizeStorage, Umzug, type MigrationMeta } from 'umzug';
 import { migrations } from '../../migrations';
+import { assertSupportedServer } from './server-version';
 
 /** Arbitrary, fixed key of the advisory lock that serialises concurrent migration runs. */
 export const MIGRATION_LOCK_KEY = 724_100_001;
@@ -57,6 +58,7 @@ async function withMigrationLock<T>(sequelize: Sequelize, work: () => Promise<T>
  */
 export async function migrateUp(sequelize: Sequelize, afterwards?: () => Promise<void>): Promise<string[]> {
   return withMigrationLock(sequelize, async () => {
+    await assertSupportedServer(sequelize);
     const applied = await createMigrator(sequelize).up();
     await afterwards?.();
     return applied.map((m: MigrationMeta) => m.name);

@@ -6,6 +6,7 @@ import { config } from '../config';
 import { initModels } from '../models/associations';
 import { configuredCredentials, type CredentialsProvider } from './credentials';
 import { retryOptions } from './retry';
+import { MINIMUM_SERVER_VERSION } from './server-version';
 
 type Models = ReturnType<typeof initModels> & { sequelize: Sequelize };
 
@@ -54,8 +55,9 @@ function createModels(credentials: CredentialsProvider | undefined = configuredC
     dialect: 'postgres',
     // Bundlers cannot follow Sequelize's dynamic require('pg'); hand it the module.
     dialectModule: pg,
-    // Without it Sequelize opens one extra connection on first use just to ask the server's version.
-    databaseVersion: '17.0.0',
+    // Without it Sequelize opens one extra connection on first use just to ask the server's version; the
+    // supported floor, which the migrations check against the real server, is what it may assume.
+    databaseVersion: MINIMUM_SERVER_VERSION,
     logging: db.logSql ? (sql) => console.debug(sql) : false,
     benchmark: false,
     pool: poolOptions(),
