@@ -9,7 +9,8 @@ describe('the database server version', () => {
     const [{ num }] = await getSequelize().query<{ num: number }>(`SELECT current_setting('server_version_num')::int AS num`, {
       type: QueryTypes.SELECT,
     });
-    const assumed = String(getSequelize().options.databaseVersion);
+    // Sequelize keeps the option on `sequelize.options`, which its types leave out (as they do the option).
+    const assumed = String((getSequelize() as unknown as { options: { databaseVersion: unknown } }).options.databaseVersion);
     const [major, minor] = assumed.split('.').map(Number);
 
     expect(assumed).toBe(MINIMUM_SERVER_VERSION);
