@@ -21,7 +21,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 async function measure(scenario: Scenario): Promise<void> {
   const { handler } = require('../functions/list') as typeof import('../functions/list');
   const { closeConnections } = require('../shared/db/sequelize') as typeof import('../shared/db/sequelize');
-  const { httpEvent, lambdaContext } = require('../tests/support/events') as typeof import('../tests/support/events');
+  const { httpEvent, lambdaContext } = require('../scripts/lambda-events') as typeof import('../scripts/lambda-events');
   const call = async () => {
     const event = httpEvent({ route: 'GET /users/{userId}', pathParameters: { userId: '00000000-0000-4000-8000-000000000000' } });
     const started = process.hrtime.bigint();

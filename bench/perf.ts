@@ -24,7 +24,7 @@ import pg from 'pg';
 import { withDatabase } from '../scripts/database-url';
 import { freePort } from '../scripts/free-port';
 import { startLocalPostgres, type LocalPostgres } from '../scripts/local-postgres';
-import type { HttpEventInput } from '../tests/support/events';
+import type { HttpEventInput } from '../scripts/lambda-events';
 import { buildFunctions, functionEntries } from './support/build';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -91,7 +91,7 @@ async function warm(): Promise<void> {
   const mode = childVariable('DB_POOL_MODE');
   const runs = Number(process.env.BENCH_WARM_RUNS);
   const warmup = Math.min(200, Math.ceil(runs / 10));
-  const { httpEvent, lambdaContext } = await import('../tests/support/events.js');
+  const { httpEvent, lambdaContext } = await import('../scripts/lambda-events.js');
 
   // Every statement the process's pg clients send while `capturing` is set.
   let captured: Statement[] | undefined;
@@ -307,7 +307,7 @@ handler(event, context).then((result) => {
 `;
 
 async function cold(url: string, runs: number): Promise<ColdRow[]> {
-  const { httpEvent } = await import('../tests/support/events.js');
+  const { httpEvent } = await import('../scripts/lambda-events.js');
   const outdir = mkdtempSync(path.join(os.tmpdir(), 'roster-perf-bundles-'));
   try {
     await buildFunctions(
