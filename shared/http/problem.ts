@@ -1,12 +1,22 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { toHttpError } from '../db/errors';
-import { HttpError, ValidationError } from '../errors';
+import { HttpError, UnauthorizedError, ValidationError } from '../errors';
 import { logger, scrub } from '../logger';
 import type { HttpEvent, HttpResult } from './types';
 
+/**
+ * API Gateway's own 401 (its JWT authorizer's body and challenge): deployed, a caller without a valid token
+ * never reaches a function, so the local API's token check answers exactly what the gateway answers
+ * (docs/decisions/0001-authentication-at-the-gateway.md).
+ */
+function gatewayUnauthorized(error: UnauthorizedError): HttpResult {
+  return { statusCode: 401, headers: { 'Content-Type': 'application/json', ...error.headers }, body: JSON.stringify({ message: 'Unauthorized' }) };
+}
+
 /** Renders an error as RFC 9457 problem+json; anything not meant for the caller becomes a bare 500. */
 function problemResponse(error: unknown, context: Pick<Context, 'awsRequestId'>): HttpResult {
+  if (error instanceof UnauthorizedError) return gatewayUnauthorized(error);
   const known = error instanceof HttpError && error.expose ? error : undefined;
   const status = known?.statusCode ?? 500;
   const body = {
