@@ -21,7 +21,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 async function measure(scenario: Scenario): Promise<void> {
   const { handler } = require('../functions/list') as typeof import('../functions/list');
   const { closeConnections } = require('../shared/db/sequelize') as typeof import('../shared/db/sequelize');
-  const { httpEvent, lambdaContext } = require('../tests/support/events') as typeof import('../tests/support/events');
+  const { httpEvent, lambdaContext } = require('../scripts/lambda-events') as typeof import('../scripts/lambda-events');
   const call = async () => {
     const event = httpEvent({ route: 'GET /users/{userId}', pathParameters: { userId: '00000000-0000-4000-8000-000000000000' } });
     const started = process.hrtime.bigint();
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
         encoding: 'utf8',
       });
       if (child.status !== 0) throw new Error(child.stderr);
-      return JSON.parse(child.stdout.trim().split('\n').pop()!) as { scenario: Scenario; runs: number; medianMs: number };
+      return JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '') as { scenario: Scenario; runs: number; medianMs: number };
     });
     const warm = rows[0].medianMs;
     console.table(rows.map((r) => ({ scenario: r.scenario, runs: r.runs, 'median ms': r.medianMs.toFixed(2), 'x reuse-warm': (r.medianMs / warm).toFixed(1) })));

@@ -12,8 +12,8 @@ import { withDatabase } from '../scripts/database-url';
 import { freePort } from '../scripts/free-port';
 import { startLocalPostgres, type LocalPostgres } from '../scripts/local-postgres';
 import { migrateUp } from '../shared/db/migrator';
-import { openSequelize, recreateDatabase } from '../tests/support/databases';
-import { httpEvent, lambdaContext } from '../tests/support/events';
+import { openSequelize, recreateDatabase } from '../scripts/databases';
+import { httpEvent, lambdaContext } from '../scripts/lambda-events';
 
 const MEMBERS = 100_000;
 const OTHER_USERS = 20_000;

@@ -24,7 +24,7 @@ import pg from 'pg';
 import { withDatabase } from '../scripts/database-url';
 import { freePort } from '../scripts/free-port';
 import { startLocalPostgres, type LocalPostgres } from '../scripts/local-postgres';
-import type { HttpEventInput } from '../tests/support/events';
+import type { HttpEventInput } from '../scripts/lambda-events';
 import { buildFunctions, functionEntries } from './support/build';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -79,12 +79,19 @@ interface RouteSpec {
   items?: number;
 }
 
+/** A variable the parent process sets for its child run. */
+function childVariable(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: this file runs as the benchmark's child process`);
+  return value;
+}
+
 async function warm(): Promise<void> {
-  const url = process.env.DATABASE_URL!;
-  const mode = process.env.DB_POOL_MODE!;
+  const url = childVariable('DATABASE_URL');
+  const mode = childVariable('DB_POOL_MODE');
   const runs = Number(process.env.BENCH_WARM_RUNS);
   const warmup = Math.min(200, Math.ceil(runs / 10));
-  const { httpEvent, lambdaContext } = await import('../tests/support/events.js');
+  const { httpEvent, lambdaContext } = await import('../scripts/lambda-events.js');
 
   // Every statement the process's pg clients send while `capturing` is set.
   let captured: Statement[] | undefined;
@@ -254,7 +261,7 @@ async function warm(): Promise<void> {
   }
   await client.end();
   await closeConnections();
-  writeFileSync(process.env.BENCH_OUT!, JSON.stringify(rows));
+  writeFileSync(childVariable('BENCH_OUT'), JSON.stringify(rows));
 }
 
 /** Runs the warm benchmark in a child process with `DB_POOL_MODE=mode`; its log lines go to a pipe, as in Lambda. */
@@ -300,7 +307,7 @@ handler(event, context).then((result) => {
 `;
 
 async function cold(url: string, runs: number): Promise<ColdRow[]> {
-  const { httpEvent } = await import('../tests/support/events.js');
+  const { httpEvent } = await import('../scripts/lambda-events.js');
   const outdir = mkdtempSync(path.join(os.tmpdir(), 'roster-perf-bundles-'));
   try {
     await buildFunctions(
@@ -381,7 +388,9 @@ async function bundleContents(): Promise<Array<{ fn: string; bytes: number; top:
   try {
     const meta = await buildFunctions(Object.fromEntries(entries.map((e) => [e.name, e.source])), outdir);
     return entries.map((entry) => {
-      const [, output] = Object.entries(meta.outputs).find(([file]) => file.endsWith(`/${entry.name}.js`))!;
+      const found = Object.entries(meta.outputs).find(([file]) => file.endsWith(`/${entry.name}.js`));
+      if (!found) throw new Error(`esbuild wrote no bundle for ${entry.name}`);
+      const [, output] = found;
       const byPackage = new Map<string, number>();
       for (const [file, info] of Object.entries(output.inputs)) {
         const match = /node_modules\/((@[^/]+\/)?[^/]+)/.exec(file);

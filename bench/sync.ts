@@ -81,7 +81,7 @@ async function main(): Promise<void> {
       figures.again.push(again.durationMs);
       figures.delta.push(touched.durationMs);
       figures.rss.push(Math.max(first.maxRssKiB, again.maxRssKiB, touched.maxRssKiB) / 1024);
-      console.log(`round ${round}: first ${first.durationMs} ms, again ${again.durationMs} ms, delta ${touched.durationMs} ms, peak RSS ${Math.round(figures.rss.at(-1)!)} MiB`);
+      console.log(`round ${round}: first ${first.durationMs} ms, again ${again.durationMs} ms, delta ${touched.durationMs} ms, peak RSS ${Math.round(figures.rss.at(-1) ?? 0)} MiB`);
     }
 
     const cores = os.cpus().length;

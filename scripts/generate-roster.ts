@@ -19,13 +19,14 @@ async function main(): Promise<void> {
   const schools = Number(values.schools);
   const seed = Number(values.seed);
   const delta = values.delta === undefined ? undefined : Number(values.delta);
+  const out = values.out;
   const valid =
-    Number.isInteger(users) && users >= 0 && Number.isInteger(schools) && schools >= 1 && values.out &&
+    Number.isInteger(users) && users >= 0 && Number.isInteger(schools) && schools >= 1 && out &&
     Number.isInteger(seed) && (values.version === '1.1' || values.version === '1.2') &&
     (delta === undefined || (delta > 0 && delta <= 1));
   if (!valid) throw new Error(USAGE);
   const started = Date.now();
-  const result = await generateRoster({ users, schools, out: values.out!, seed, version: values.version as '1.1' | '1.2', delta });
+  const result = await generateRoster({ users, schools, out, seed, version: values.version as '1.1' | '1.2', delta });
   console.log(
     `Wrote ${values.out}: OneRoster ${values.version}${delta ? ' delta' : ''}, ${result.users} users, ${result.schools} schools, ` +
       `${result.memberships} memberships (${result.multiSchoolUsers} users in several schools) in ${Date.now() - started} ms`,

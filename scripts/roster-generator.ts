@@ -38,6 +38,16 @@ const PLACES = ['Maple', 'Riverside', 'Lincoln', 'Oak Hill', 'Cedar', 'Lakeview'
 const KINDS = ['Elementary School', 'Middle School', 'High School', 'Academy'];
 /** Roles by share of a district's users: mostly students, then teachers, staff and administrators. */
 const ROLE_SHARES: [string, number][] = [['student', 0.85], ['teacher', 0.1], ['aide', 0.03], ['proctor', 0.005], ['administrator', 0.015]];
+
+/** The role whose share of the cumulative distribution holds `draw`, a number in [0, 1). */
+function pickRole(draw: number): string {
+  let rest = draw;
+  for (const [role, share] of ROLE_SHARES) {
+    rest -= share;
+    if (rest < 0) return role;
+  }
+  return 'student';
+}
 const MULTI_SCHOOL_SHARE = 0.065;
 
 function quote(value: string): string {
@@ -50,11 +60,11 @@ class CsvFile {
 
   constructor(file: string, header: string[]) {
     this.stream = createWriteStream(file);
-    this.buffer = header.join(',') + '\n';
+    this.buffer = `${header.join(',')}\n`;
   }
 
   async row(values: (string | number)[]): Promise<void> {
-    this.buffer += values.map((v) => quote(String(v))).join(',') + '\n';
+    this.buffer += `${values.map((v) => quote(String(v))).join(',')}\n`;
     if (this.buffer.length > 1 << 16) {
       const ok = this.stream.write(this.buffer);
       this.buffer = '';
@@ -82,7 +92,7 @@ export async function generateRoster(options: GenerateOptions): Promise<Generate
   mkdirSync(options.out, { recursive: true });
   const file = (name: string) => path.join(options.out, name);
   const delta = options.delta !== undefined;
-  const every = delta ? Math.max(1, Math.round(1 / options.delta!)) : 1;
+  const every = options.delta !== undefined ? Math.max(1, Math.round(1 / options.delta)) : 1;
 
   const modes: Record<string, string> = {
     academicSessions: 'absent', classes: 'absent', courses: 'absent', demographics: 'absent', enrollments: 'absent',
@@ -115,8 +125,7 @@ export async function generateRoster(options: GenerateOptions): Promise<Generate
   for (let n = 1; n <= options.users; n++) {
     const given = pick(GIVEN);
     let family = pick(FAMILY);
-    let r = next();
-    const role = ROLE_SHARES.find(([, share]) => (r -= share) < 0)?.[0] ?? 'student';
+    const role = pickRole(next());
     const home = Math.floor(next() * schoolIds.length);
     const orgs = [schoolIds[home]];
     if (next() < MULTI_SCHOOL_SHARE && schoolIds.length > 1) {
@@ -139,7 +148,7 @@ export async function generateRoster(options: GenerateOptions): Promise<Generate
     } else {
       await users.row([id, 'active', '2026-08-01', 'TRUE', userName, `{SIS:${n}}`, given, family, '', `ID${n}`, email, '', '', '', grade, '', '', '', '', '', orgs[0], '']);
       for (const [k, org] of orgList.entries()) {
-        await roles!.row([`rol-${pad(n, 7)}-${k}`, 'active', '2026-08-01', id, k === 0 ? 'primary' : 'secondary', role, '2026-08-15', '2027-06-30', org, '']);
+        await roles?.row([`rol-${pad(n, 7)}-${k}`, 'active', '2026-08-01', id, k === 0 ? 'primary' : 'secondary', role, '2026-08-15', '2027-06-30', org, '']);
       }
     }
   }

@@ -36,7 +36,7 @@ const MAX_PRINTED_ERRORS = 50;
 function report(summary: SyncSummary): string {
   const lines = [
     `Roster sync ${summary.status} in ${(summary.durationMs / 1000).toFixed(1)} s` +
-      (summary.version ? ` (OneRoster ${summary.version}; orgs ${summary.modes!.orgs}, users ${summary.modes!.users}, roles ${summary.modes!.roles})` : '') +
+      (summary.version && summary.modes ? ` (OneRoster ${summary.version}; orgs ${summary.modes.orgs}, users ${summary.modes.users}, roles ${summary.modes.roles})` : '') +
       (summary.runId ? `, run ${summary.runId}` : ''),
   ];
   if (summary.reason) lines.push(summary.reason);

@@ -66,7 +66,7 @@ const EnvSchema = z.object({
   S3_ENDPOINT: z.url().optional(),
 });
 
-export type PoolMode = 'reuse' | 'per-invocation';
+type PoolMode = 'reuse' | 'per-invocation';
 
 /**
  * Time middy keeps back before the Lambda timeout to answer 503 and release connections itself, rather
@@ -156,4 +156,3 @@ function loadConfig(env: NodeJS.ProcessEnv) {
 
 export const config = loadConfig(process.env);
 export { loadConfig };
-export type Config = typeof config;

@@ -9,7 +9,7 @@ const SENSITIVE_KEY =
   /^(e-?mail|emails|first_?name|last_?name|given_?name|family_?name|full_?name|user_?name|name|authorization|cookies?|token|access_?token|id_?token|password|secret|body|sql|bind|parameters|query|q|raw_?query_?string|query_?string_?parameters|headers|event|claims)$/i;
 const EMAIL = /[^\s"'<>(),;:]+@[^\s"'<>(),;:]+\.[A-Za-z]{2,}/g;
 const JWT = /\beyJ[\w-]+\.[\w-]+\.[\w-]*/g;
-export const REDACTED = '[redacted]';
+const REDACTED = '[redacted]';
 
 /** Removes email addresses and JWTs from free text such as an error message. */
 export function scrub(text: string): string {
@@ -37,7 +37,7 @@ function databaseErrorOf(error: Error): object | undefined {
  * Any other error keeps its message with emails and tokens scrubbed. Stack frames only: the stack's first
  * line repeats the message.
  */
-export function describeError(error: Error, causes = 0): Record<string, unknown> {
+function describeError(error: Error, causes = 0): Record<string, unknown> {
   const database = databaseErrorOf(error);
   const sqlState: unknown = database && Reflect.get(database, 'code');
   const code: unknown = Reflect.get(error, 'code') ?? sqlState;
@@ -62,7 +62,7 @@ export function describeError(error: Error, causes = 0): Record<string, unknown>
   return described;
 }
 
-export function redact(value: unknown, depth = 0): unknown {
+function redact(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return scrub(value);
   if (value === null || typeof value !== 'object') return value;
   if (value instanceof Error) return describeError(value);

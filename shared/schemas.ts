@@ -5,7 +5,7 @@ import { LINK_SOURCES, ROLES } from './roles';
  * Request and response shapes, declared once: the handlers validate with them, the OpenAPI document and
  * the tests are built from them. A response shape's `meta({ id })` names its OpenAPI component.
  */
-export const Id = z.guid({ message: 'must be a UUID' });
+const Id = z.guid({ message: 'must be a UUID' });
 
 const optional = <T extends z.ZodType>(schema: T) => schema.nullable().optional();
 
@@ -29,7 +29,7 @@ export const CreateSchoolBody = z.strictObject({
 });
 export type CreateSchoolInput = z.infer<typeof CreateSchoolBody>;
 
-export const RoleSchema = z.enum(ROLES);
+const RoleSchema = z.enum(ROLES);
 
 export const LinkBody = z.strictObject({ role: RoleSchema.optional() });
 export type LinkInput = z.infer<typeof LinkBody>;
@@ -115,14 +115,14 @@ export interface Page<T> {
  * lastName (NULLs last), firstName, userId; schools by name, schoolId. Strict, so a cursor of the other
  * kind is refused; a users cursor used on another users list only names a position in the same order.
  */
-export const UserCursorKey = z.strictObject({
+const UserCursorKey = z.strictObject({
   lastName: z.string().max(100).refine(noNul).nullable(),
   firstName: z.string().max(100).refine(noNul),
   userId: z.uuid(),
 });
 export type UserCursor = z.infer<typeof UserCursorKey>;
 
-export const SchoolCursorKey = z.strictObject({
+const SchoolCursorKey = z.strictObject({
   name: z.string().max(255).refine(noNul),
   schoolId: z.uuid(),
 });

@@ -32,7 +32,7 @@ export function functionEntries(): Array<{ name: string; source: string; http: b
   }));
 }
 
-export function functionBuildOptions(): BuildOptions {
+function functionBuildOptions(): BuildOptions {
   // outputWorkFolder is serverless-esbuild's own, not an esbuild option.
   const { exclude = [], external = [], plugins, outputWorkFolder: _, ...options } = serverlessYml().custom.esbuild;
   return {
@@ -47,5 +47,6 @@ export function functionBuildOptions(): BuildOptions {
 /** Builds `entries` (name -> source file) into `outdir` as the functions are built; returns the metafile. */
 export async function buildFunctions(entries: Record<string, string>, outdir: string): Promise<Metafile> {
   const result = await build({ ...functionBuildOptions(), entryPoints: entries, outdir, metafile: true, logLevel: 'warning' });
-  return result.metafile!;
+  // metafile: true above makes esbuild always return one.
+  return result.metafile as Metafile;
 }

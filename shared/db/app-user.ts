@@ -7,7 +7,7 @@ import { QueryTypes, type Sequelize } from 'sequelize';
  * SASLprep leaves printable ASCII as it is; the generated secrets are printable ASCII, and anything else
  * is refused rather than hashed differently from the server.
  */
-export function scramVerifier(password: string, salt = randomBytes(16)): string {
+function scramVerifier(password: string, salt = randomBytes(16)): string {
   if (!/^[\x20-\x7e]+$/.test(password)) throw new Error('The database user\'s password must be printable ASCII');
   const iterations = 4096;
   const salted = pbkdf2Sync(password, salt, iterations, 32, 'sha256');

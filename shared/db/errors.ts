@@ -34,7 +34,7 @@ const UNAVAILABLE_ERROR_NAME =
 const errorName = (error: unknown) => (error instanceof Error ? error.name : '');
 
 /** True when `error` says the database is out of reach or refusing work, whatever the request was. */
-export function isUnavailable(error: unknown): boolean {
+function isUnavailable(error: unknown): boolean {
   if (UNAVAILABLE_ERROR_NAME.test(errorName(error))) return true;
   const code = sqlState(error);
   if (code && (UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08') || CONNECTION_ERROR_CODES.has(code))) return true;

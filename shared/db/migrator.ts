@@ -1,6 +1,7 @@
 import type { Sequelize } from 'sequelize';
 import { SequelizeStorage, Umzug, type MigrationMeta } from 'umzug';
 import { migrations } from '../../migrations';
+import { assertSupportedServer } from './server-version';
 
 /** Arbitrary, fixed key of the advisory lock that serialises concurrent migration runs. */
 export const MIGRATION_LOCK_KEY = 724_100_001;
@@ -57,16 +58,22 @@ async function withMigrationLock<T>(sequelize: Sequelize, work: () => Promise<T>
  */
 export async function migrateUp(sequelize: Sequelize, afterwards?: () => Promise<void>): Promise<string[]> {
   return withMigrationLock(sequelize, async () => {
+    await assertSupportedServer(sequelize);
     const applied = await createMigrator(sequelize).up();
     await afterwards?.();
     return applied.map((m: MigrationMeta) => m.name);
   });
 }
 
-/** Reverts migrations down to (not including) `to`, or all of them when `to` is 0. */
+/** Reverts migrations down to and including `to`, or all of them when `to` is 0 (Umzug's `down({ to })`). */
 export async function migrateDown(sequelize: Sequelize, to: string | 0 = 0): Promise<string[]> {
   return withMigrationLock(sequelize, async () => {
     const reverted = await createMigrator(sequelize).down({ to });
     return reverted.map((m: MigrationMeta) => m.name);
   });
+}
+
+/** The names of the applied migrations, oldest first. */
+export async function appliedMigrations(sequelize: Sequelize): Promise<string[]> {
+  return (await createMigrator(sequelize).executed()).map((m: MigrationMeta) => m.name);
 }

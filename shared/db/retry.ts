@@ -32,7 +32,7 @@ const READ_ONLY_SQL = /^\s*(SELECT|SHOW)\b/i;
  * Whether a failed statement is safe to run again: it never reached the server, or the server certainly
  * did not apply it, or it only reads. Everything else surfaces (as a 503 when the database is at fault).
  */
-export function isSafeToRetry(error: unknown): boolean {
+function isSafeToRetry(error: unknown): boolean {
   const name = errorName(error);
   if (name === 'SequelizeConnectionRefusedError') return true;
   // Not the acquire or connect timeouts: their time is spent.
@@ -44,7 +44,7 @@ export function isSafeToRetry(error: unknown): boolean {
 }
 
 /** True when the server refused the password: the credentials provider must fetch it again. */
-export function isAuthFailure(error: unknown): boolean {
+function isAuthFailure(error: unknown): boolean {
   return CONNECT_ERROR_NAME.test(errorName(error)) && codeOf(error) === '28P01';
 }
 

@@ -9,6 +9,7 @@ import { onPoolRelease } from './pool-release-hook';
 import { isPoolClosed, reopenPool } from './reopen-closed-pool';
 import { retryOptions } from './retry';
 import { tlsOptions } from './tls';
+import { MINIMUM_SERVER_VERSION } from './server-version';
 
 type Models = ReturnType<typeof initModels> & { sequelize: Sequelize };
 
@@ -52,8 +53,9 @@ function createModels(credentials: CredentialsProvider | undefined = configuredC
     dialect: 'postgres',
     // Bundlers cannot follow Sequelize's dynamic require('pg'); hand it the module.
     dialectModule: pg,
-    // Without it Sequelize opens one extra connection on first use just to ask the server's version.
-    databaseVersion: '17.0.0',
+    // Without it Sequelize opens one extra connection on first use just to ask the server's version; the
+    // supported floor, which the migrations check against the real server, is what it may assume.
+    databaseVersion: MINIMUM_SERVER_VERSION,
     logging: db.logSql ? (sql) => console.debug(sql) : false,
     benchmark: false,
     pool: poolOptions(),
@@ -118,7 +120,10 @@ export function getSequelize(): Sequelize {
   return getModels().sequelize;
 }
 
-/** Creates the container's instance with `credentials` instead of the configured provider (tests). */
+/**
+ * Creates the container's instance with `credentials` instead of the configured provider (tests).
+ * @public tests/support/containers.ts calls it on a module loaded by require(), which knip does not follow.
+ */
 export function initSequelize(credentials: CredentialsProvider): Sequelize {
   if (models) throw new Error('The Sequelize instance already exists');
   models = createModels(credentials);

@@ -27,9 +27,15 @@ const cache = new WeakMap<ModelStatic<Model>, Map<string, string>>();
 
 function cached(model: ModelStatic<Model>, key: string, build: () => string): string {
   let texts = cache.get(model);
-  if (!texts) cache.set(model, (texts = new Map()));
+  if (!texts) {
+    texts = new Map();
+    cache.set(model, texts);
+  }
   let text = texts.get(key);
-  if (text === undefined) texts.set(key, (text = build()));
+  if (text === undefined) {
+    text = build();
+    texts.set(key, text);
+  }
   return text;
 }
 

@@ -3,7 +3,7 @@ import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from
 import type { HttpEvent, HttpResult } from './types';
 
 /** docs/api.md#errors: bodies over 64 KiB are refused before they are parsed. */
-export const MAX_BODY_BYTES = 64 * 1024;
+const MAX_BODY_BYTES = 64 * 1024;
 
 function isJsonMediaType(contentType: string): boolean {
   const mediaType = contentType.split(';', 1)[0].trim().toLowerCase();

@@ -15,7 +15,7 @@ function gatewayUnauthorized(error: UnauthorizedError): HttpResult {
 }
 
 /** Renders an error as RFC 9457 problem+json; anything not meant for the caller becomes a bare 500. */
-export function problemResponse(error: unknown, context: Pick<Context, 'awsRequestId'>): HttpResult {
+function problemResponse(error: unknown, context: Pick<Context, 'awsRequestId'>): HttpResult {
   if (error instanceof UnauthorizedError) return gatewayUnauthorized(error);
   const known = error instanceof HttpError && error.expose ? error : undefined;
   const status = known?.statusCode ?? 500;

@@ -22,5 +22,3 @@ export function initModels(sequelize: Sequelize) {
   });
   return { User, School, UserSchool };
 }
-
-export { School, User, UserSchool };

@@ -30,7 +30,7 @@ export class CopyWriter {
   }
 
   async write(cells: readonly Cell[]): Promise<void> {
-    this.buffer += cells.map(encode).join('\t') + '\n';
+    this.buffer += `${cells.map(encode).join('\t')}\n`;
     this.rows++;
     if (this.buffer.length >= CHUNK_BYTES) await this.flush();
   }

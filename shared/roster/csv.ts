@@ -13,7 +13,7 @@ const LINE_BREAKS = /\r\n|\n|\r/g;
 
 function countLineBreaks(values: string[]): number {
   let count = 0;
-  for (const value of values) if (value.includes('\n') || value.includes('\r')) count += value.match(LINE_BREAKS)!.length;
+  for (const value of values) if (value.includes('\n') || value.includes('\r')) count += value.match(LINE_BREAKS)?.length ?? 0;
   return count;
 }
 
@@ -41,8 +41,9 @@ export async function* readCsv(input: Readable, file: string, required: readonly
       const line = nextLine;
       nextLine += 1 + countLineBreaks(record);
       if (!columns) {
-        columns = new Map(record.map((name, index) => [name.trim().toLowerCase(), index] as const).reverse());
-        const missing = required.filter((name) => !columns!.has(name.toLowerCase()));
+        const header = new Map(record.map((name, index) => [name.trim().toLowerCase(), index] as const).reverse());
+        columns = header;
+        const missing = required.filter((name) => !header.has(name.toLowerCase()));
         if (missing.length > 0) {
           throw new RosterInputError(
             `${file}: required column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} missing (its header is: ${record.join(',')})`,

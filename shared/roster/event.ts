@@ -3,7 +3,7 @@ import { parseInput } from '../validation';
 import type { SyncOptions } from './sync';
 
 /** A hand invocation: `{"source": "s3://bucket/prefix/", "force": false}`, both optional. */
-export const ManualSyncEvent = z.strictObject({
+const ManualSyncEvent = z.strictObject({
   source: z.string().min(1).optional(),
   force: z.boolean().optional(),
 });

@@ -17,7 +17,7 @@ export class ErrorLog {
 export type RowStatus = 'active' | 'tobedeleted';
 
 /** Blank (common in bulk files) is active; `inactive`, seen in real exports, means `tobedeleted`. */
-export function parseStatus(value: string): RowStatus | undefined {
+function parseStatus(value: string): RowStatus | undefined {
   switch (value.toLowerCase()) {
     case '':
     case 'active':

@@ -39,7 +39,7 @@ async function openS3Folder(location: string, bucket: string, prefix: string): P
   const keys: [string, string][] = [];
   try {
     for await (const page of paginateListObjectsV2({ client: s3() }, { Bucket: bucket, Prefix: prefix, Delimiter: '/' })) {
-      for (const object of page.Contents ?? []) keys.push([object.Key!.slice(prefix.length), object.Key!]);
+      for (const { Key } of page.Contents ?? []) if (Key !== undefined) keys.push([Key.slice(prefix.length), Key]);
     }
   } catch (error) {
     throw unreadable(location, error);

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { CopyWriter, type Cell } from './copy';
 import { readCsv, type CsvRow } from './csv';
 import type { RosterVersion } from './manifest';
-import { ErrorLog, parseRole, RowChecker } from './rows';
+import { type ErrorLog, parseRole, RowChecker } from './rows';
 import type { RosterSource } from './source';
 
 /**

@@ -22,7 +22,7 @@ function listEntries(zip: ZipFile): Promise<Entry[]> {
 async function zipSource(zip: ZipFile, location: string): Promise<RosterSource> {
   const entries = (await listEntries(zip)).filter((e) => !e.fileName.endsWith('/') && !e.fileName.startsWith('__MACOSX/'));
   const manifests = entries
-    .filter((e) => e.fileName.split('/').pop()!.toLowerCase() === 'manifest.csv')
+    .filter((e) => e.fileName.split('/').at(-1)?.toLowerCase() === 'manifest.csv')
     .sort((a, b) => a.fileName.length - b.fileName.length);
   const root = manifests.length > 0 ? manifests[0].fileName.slice(0, -'manifest.csv'.length) : '';
   const files = indexByName(

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { METRICS_NAMESPACE, SYNC_FAILED_METRIC } from '../../shared/metrics';
 import { MODE_PARAMS, packagedService } from '../support/package';
 
@@ -84,6 +86,21 @@ describe.each(['create', 'existing'] as const)('the packaged stack (databaseMode
       const { DB_HOST, DB_SECRET_ID, DB_APP_SECRET_ID, DB_USER, STAGE } = fn.Properties.Environment.Variables;
       expect({ id, DB_HOST, DB_SECRET_ID, DB_APP_SECRET_ID, DB_USER, STAGE }).toEqual({ id, ...expected(id), DB_USER: 'roster_app', STAGE: 'dev' });
     }
+  });
+
+  it("tells every function its own timeout, in milliseconds, as FUNCTION_TIMEOUT_MS (the pool's bounds are derived from it)", () => {
+    const timeouts = ofType(template(), 'AWS::Lambda::Function').map(([id, fn]) => ({
+      id,
+      timeout: fn.Properties.Timeout,
+      FUNCTION_TIMEOUT_MS: fn.Properties.Environment.Variables.FUNCTION_TIMEOUT_MS,
+    }));
+
+    expect(timeouts).toEqual(timeouts.map(({ id, timeout }) => ({ id, timeout, FUNCTION_TIMEOUT_MS: String(timeout * 1000) })));
+    expect(new Set(timeouts.map(({ timeout }) => timeout))).toEqual(new Set([10, 300, 900]));
+    // Written once: serverless.yml derives each FUNCTION_TIMEOUT_MS from a `timeout`, never a second number.
+    const settings = readFileSync(path.join(__dirname, '../../serverless.yml'), 'utf8').match(/FUNCTION_TIMEOUT_MS:.*/g);
+    expect(settings).toEqual(settings?.map(() => expect.stringMatching(/^FUNCTION_TIMEOUT_MS: \$\{self:(provider|functions\.[a-z-]+)\.timeout\}000$/)));
+    expect(settings?.length).toBe(3);
   });
 
   it("starts every function but migrate from the HTTP API or a schedule (the sync's schedule)", () => {

@@ -9,7 +9,11 @@ import { apiSchool, apiUser, linkRows } from '../support/fixtures';
 
 const put = (schoolId: string, userId: string, role?: string) =>
   invoke(link, { route: 'PUT /schools/{schoolId}/users/{userId}', pathParameters: { schoolId, userId }, body: role ? { role } : undefined });
-const countBy = (statuses: number[]) => statuses.reduce<Record<number, number>>((acc, s) => ({ ...acc, [s]: (acc[s] ?? 0) + 1 }), {});
+const countBy = (statuses: number[]) => {
+  const counts: Record<number, number> = {};
+  for (const status of statuses) counts[status] = (counts[status] ?? 0) + 1;
+  return counts;
+};
 
 beforeEach(resetDatabase);
 afterAll(closeConnections);

@@ -153,7 +153,16 @@ describe('Idempotency-Key on POST /users and POST /schools', () => {
   });
 
   it('validates the body before the key: an invalid body is a 400 and does not use the key up', async () => {
-    expect((await postUser({ firstName: '' }, 'order-4')).status).toBe(400);
+    const withGoodKey = await postUser({ firstName: '' }, 'order-4');
+    // Both wrong: the answer is the body's 400, as if the key were fine (the key is never looked at).
+    const withBadKey = await postUser({ firstName: '' }, 'bad\tkey');
+
+    expect(withGoodKey.status).toBe(400);
+    expect(withGoodKey.body.errors.map((e: { path: string }) => e.path)).toEqual(['firstName']);
+    const { requestId: _one, ...goodKeyBody } = withGoodKey.body;
+    const { requestId: _other, ...badKeyBody } = withBadKey.body;
+    expect({ ...withBadKey, body: badKeyBody }).toEqual({ ...withGoodKey, body: goodKeyBody });
+    expect(await count('idempotency_keys')).toBe(0);
     expect((await postUser({ firstName: 'Ada' }, 'order-4')).status).toBe(201);
   });
 });

@@ -57,10 +57,13 @@ describe('PUT /schools/{schoolId}/users/{userId}', () => {
 
   it('answers 200 and leaves updatedAt alone when the body names the role the link already has', async () => {
     const first = await put(school.schoolId, user.userId, { role: 'aide' });
+    const stored = await linkRows();
 
     const again = await put(school.schoolId, user.userId, { role: 'aide' });
 
     expect(again).toMatchObject({ status: 200, body: first.body });
+    // The row itself, not only the answer: a no-op update that still bumped updatedAt would show here.
+    expect(await linkRows()).toEqual(stored);
   });
 
   it('changes the role of an existing link, moving updatedAt but not createdAt', async () => {

@@ -1,3 +1,4 @@
+import { loadConfig as configFrom } from '../../shared/config';
 import { resetDatabase, withClient } from '../support/db';
 import { invoke, type Invocable } from '../support/events';
 
@@ -211,7 +212,10 @@ describe('configuration', () => {
   });
 
   it('allows both under serverless-offline and in local scripts', () => {
-    expect(() => loadConfig({ ...inLambda, IS_OFFLINE: 'true', LOG_SQL: 'true', AUTH_LOCAL_PUBLIC_JWK: '{}' })).not.toThrow();
-    expect(() => loadConfig({ LOG_SQL: 'true' })).not.toThrow();
+    const offline = configFrom({ ...process.env, ...inLambda, IS_OFFLINE: 'true', LOG_SQL: 'true', AUTH_LOCAL_PUBLIC_JWK: '{}' });
+    const script = configFrom({ ...process.env, LOG_SQL: 'true' });
+
+    expect({ logSql: offline.database.logSql, localPublicJwk: offline.auth.localPublicJwk }).toEqual({ logSql: true, localPublicJwk: '{}' });
+    expect(script.database.logSql).toBe(true);
   });
 });

@@ -115,6 +115,16 @@ describe('the packaged IAM roles', () => {
     for (const role of roles) expect(resources[role ?? '']?.Type).toBe('AWS::IAM::Role');
   });
 
+  it('leave no role that no function assumes (the framework default role would collect stray grants)', () => {
+    const assumed = new Set(functions().map(({ role }) => role['Fn::GetAtt']?.[0]));
+    const lambdaRoles = ofType('AWS::IAM::Role')
+      .filter(([, role]) => JSON.stringify(role.Properties.AssumeRolePolicyDocument).includes('lambda.amazonaws.com'))
+      .map(([id]) => id);
+
+    expect(lambdaRoles.length).toBeGreaterThanOrEqual(4);
+    expect(lambdaRoles.filter((id) => !assumed.has(id))).toEqual([]);
+  });
+
   it("list only the function's own actions, on its own resources (the database secret), with no wildcard but the network interfaces", () => {
     for (const { name, role } of functions()) {
       const properties = resources[role['Fn::GetAtt']![0]].Properties;

@@ -1,31 +1,14 @@
-import pg from 'pg';
-import { Sequelize } from 'sequelize';
-import { withDatabase } from '../../scripts/database-url';
+import { openSequelize, recreateDatabase } from '../../scripts/databases';
 import { migrateUp } from '../../shared/db/migrator';
 
 /** Jest workers that may run at once; each owns the database `roster_test_<JEST_WORKER_ID>`. */
-export const WORKER_DATABASES = 4;
-export const TEMPLATE_DATABASE = 'roster_test_template';
+const WORKER_DATABASES = 4;
+const TEMPLATE_DATABASE = 'roster_test_template';
+
+export { openSequelize, recreateDatabase } from '../../scripts/databases';
 
 export function workerDatabase(workerId: string | number): string {
   return `roster_test_${workerId}`;
-}
-
-/** A standalone Sequelize instance for tests and scripts; the service's own is in shared/db. */
-export function openSequelize(url: string): Sequelize {
-  return new Sequelize(url, { dialect: 'postgres', dialectModule: pg, logging: false, pool: { max: 2, min: 0 } });
-}
-
-export async function recreateDatabase(serverUrl: string, name: string, template?: string): Promise<string> {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await client.query(`CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template}"` : ''}`);
-  } finally {
-    await client.end();
-  }
-  return withDatabase(serverUrl, name);
 }
 
 /** Builds the migrated template once, then one copy of it per worker (a copy takes ~20 ms). */

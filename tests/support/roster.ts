@@ -13,7 +13,7 @@ function quote(cell: Cell): string {
 
 /** A CSV file's text: a header and rows, quoted where needed, LF line ends (tests vary them on purpose). */
 export function csv(header: string[], rows: Cell[][]): string {
-  return [header, ...rows].map((row) => row.map(quote).join(',')).join('\n') + '\n';
+  return `${[header, ...rows].map((row) => row.map(quote).join(',')).join('\n')}\n`;
 }
 
 export function manifest(version: '1.1' | '1.2', files: Record<string, string>): string {
@@ -23,8 +23,8 @@ export function manifest(version: '1.1' | '1.2', files: Record<string, string>):
   );
 }
 
-export const ORG_HEADER = ['sourcedId', 'status', 'dateLastModified', 'name', 'type', 'identifier', 'parentSourcedId'];
-export const USER_HEADER_11 = ['sourcedId', 'status', 'dateLastModified', 'enabledUser', 'orgSourcedIds', 'role', 'username', 'userIds', 'givenName', 'familyName', 'middleName', 'identifier', 'email', 'sms', 'phone', 'agentSourcedIds', 'grades', 'password'];
+const ORG_HEADER = ['sourcedId', 'status', 'dateLastModified', 'name', 'type', 'identifier', 'parentSourcedId'];
+const USER_HEADER_11 = ['sourcedId', 'status', 'dateLastModified', 'enabledUser', 'orgSourcedIds', 'role', 'username', 'userIds', 'givenName', 'familyName', 'middleName', 'identifier', 'email', 'sms', 'phone', 'agentSourcedIds', 'grades', 'password'];
 export const USER_HEADER_12 = ['sourcedId', 'status', 'dateLastModified', 'enabledUser', 'username', 'userIds', 'givenName', 'familyName', 'middleName', 'identifier', 'email', 'sms', 'phone', 'agentSourcedIds', 'grades', 'password', 'userMasterIdentifier', 'preferredGivenName', 'preferredMiddleName', 'preferredFamilyName', 'primaryOrgSourcedId', 'pronouns'];
 export const ROLE_HEADER = ['sourcedId', 'status', 'dateLastModified', 'userSourcedId', 'roleType', 'role', 'beginDate', 'endDate', 'orgSourcedId', 'userProfileSourcedId'];
 
