@@ -7,6 +7,7 @@ import { pullOneRosterRest, type OneRosterRestOptions } from '../../shared/roste
 import type { RosterSource } from '../../shared/roster/source';
 import { runRosterSync } from '../../shared/roster/sync';
 import { startFakeSis, type FakeSis, type FakeSisOptions } from '../support/oneroster-sis';
+import { withClient } from '../support/db';
 import { counts, resetRoster, snapshot } from '../support/roster';
 
 afterAll(() => getSequelize().close());
@@ -207,6 +208,23 @@ describe('a OneRoster 1.2 REST source', () => {
 
     const again = await runRosterSync({ rosterSource: await pullOneRosterRest(pullOptions(server)) });
     expect(again).toMatchObject({ status: 'succeeded', users: { ...counts(0, 0, 5), adopted: 0 }, schools: counts(0, 0, 2), memberships: counts(0, 0, 6) });
+  });
+
+  it('is closed by a run that the lock of another run skips, leaving nothing on disk', async () => {
+    const server = await serve();
+    const source = await pullOneRosterRest(pullOptions(server));
+
+    const summary = await withClient(async (client) => {
+      await client.query('SELECT pg_advisory_lock(724100004)');
+      try {
+        return await runRosterSync({ rosterSource: source });
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(724100004)');
+      }
+    });
+
+    expect(summary).toMatchObject({ status: 'skipped', source: server.baseUrl });
+    expect(pullFolders()).toEqual([]);
   });
 });
 
