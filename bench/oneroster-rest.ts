@@ -76,14 +76,19 @@ async function main(): Promise<void> {
   const ms = performance.now() - started;
   const peakRss = process.resourceUsage().maxRSS * 1024;
   let lines = -1;
-  for await (const chunk of await source.open('users.csv')) for (const byte of chunk as Buffer) if (byte === 10) lines++;
+  let bytes = 0;
+  for await (const chunk of await source.open('users.csv')) {
+    bytes += (chunk as Buffer).length;
+    for (const byte of chunk as Buffer) if (byte === 10) lines++;
+  }
   if (lines !== USERS) throw new Error(`users.csv holds ${lines} users, not ${USERS}`);
+  for await (const chunk of await source.open('roles.csv')) bytes += (chunk as Buffer).length;
   clearInterval(sampler);
   await source.close();
   child.kill();
   const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
   console.log(`${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} × ${os.cpus()[0]?.model}, Node ${process.version}`);
-  console.log(`${USERS} users in pages of ${PAGE}: pulled in ${(ms / 1000).toFixed(1)} s`);
+  console.log(`${USERS} users in pages of ${PAGE}: pulled in ${(ms / 1000).toFixed(1)} s; users.csv + roles.csv: ${(bytes / 1024 / 1024).toFixed(1)} MiB on disk`);
   console.log(`RSS before ${mib(before.rss)} MiB, peak ${mib(peakRss)} MiB; heap before ${mib(before.heapUsed)} MiB, peak ${mib(peakHeap)} MiB`);
 }
 
