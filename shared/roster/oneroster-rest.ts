@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
-import { finished } from 'node:stream/promises';
+import { pipeline } from 'node:stream/promises';
 import * as z from 'zod';
 import type { RosterVersion } from './manifest';
 import { OneRosterHttpClient, OneRosterSourceError, type OneRosterHttpOptions } from './oneroster-http';
@@ -54,9 +54,11 @@ class CsvFile {
 
   constructor(file: string, columns: string[]) {
     this.stringifier = stringify({ header: true, columns, record_delimiter: 'unix' });
-    const out = createWriteStream(file);
-    this.stringifier.pipe(out);
-    this.done = finished(out);
+    // pipeline, not pipe: a failed write (a full disk) destroys the stringifier too, so a write waiting
+    // for 'drain' fails instead of waiting forever.
+    this.done = pipeline(this.stringifier, createWriteStream(file));
+    // Awaited in end(); until then a failure must not count as an unhandled rejection.
+    this.done.catch(() => {});
   }
 
   async write(row: Cell[]): Promise<void> {
