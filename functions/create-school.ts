@@ -1,15 +1,15 @@
 import { httpHandler } from '../shared/http/handler';
 import { idempotent } from '../shared/http/idempotency';
 import { created } from '../shared/http/responses';
-import { CreateSchoolBody } from '../shared/schemas';
+import { dispatch } from '../shared/http/router';
 import { createSchool } from '../shared/services/schools';
-import { parseInput } from '../shared/validation';
 
-/** POST /schools, once per Idempotency-Key */
-export const handler = httpHandler(async (event) => {
-  const input = parseInput(CreateSchoolBody, event.body);
-  return idempotent(event, async (transaction) => {
-    const school = await createSchool(input, { transaction });
-    return created(`/schools/${school.schoolId}`, school);
-  });
-});
+export const handler = httpHandler(
+  dispatch('create-school', {
+    'POST /schools': async ({ body }, event) =>
+      idempotent(event, async (transaction) => {
+        const school = await createSchool(body, { transaction });
+        return created(`/schools/${school.schoolId}`, school);
+      }),
+  }),
+);

@@ -1,29 +1,17 @@
 import { httpHandler } from '../shared/http/handler';
 import { ok } from '../shared/http/responses';
-import { routeByKey } from '../shared/http/router';
-import type { HttpEvent } from '../shared/http/types';
-import { MemberListQuery, SchoolListQuery, SchoolPath, UserListQuery, UserPath } from '../shared/schemas';
+import { dispatch } from '../shared/http/router';
 import { listSchoolMembers, listSchools, listSchoolsOfUser, listUsers } from '../shared/services/lists';
 import { getSchool } from '../shared/services/schools';
 import { getUser } from '../shared/services/users';
-import { parseInput } from '../shared/validation';
 
-const query = (event: HttpEvent) => event.queryStringParameters ?? {};
-
-/** Every GET route of SPEC §4. */
 export const handler = httpHandler(
-  routeByKey({
-    'GET /users': async (event) => ok(await listUsers(parseInput(UserListQuery, query(event)))),
-    'GET /schools': async (event) => ok(await listSchools(parseInput(SchoolListQuery, query(event)))),
-    'GET /users/{userId}': async (event) => ok(await getUser(parseInput(UserPath, event.pathParameters).userId)),
-    'GET /schools/{schoolId}': async (event) => ok(await getSchool(parseInput(SchoolPath, event.pathParameters).schoolId)),
-    'GET /users/{userId}/schools': async (event) => {
-      const { userId } = parseInput(UserPath, event.pathParameters);
-      return ok(await listSchoolsOfUser(userId, parseInput(SchoolListQuery, query(event))));
-    },
-    'GET /schools/{schoolId}/users': async (event) => {
-      const { schoolId } = parseInput(SchoolPath, event.pathParameters);
-      return ok(await listSchoolMembers(schoolId, parseInput(MemberListQuery, query(event))));
-    },
+  dispatch('list', {
+    'GET /users': async ({ query }) => ok(await listUsers(query)),
+    'GET /schools': async ({ query }) => ok(await listSchools(query)),
+    'GET /users/{userId}': async ({ params }) => ok(await getUser(params.userId)),
+    'GET /schools/{schoolId}': async ({ params }) => ok(await getSchool(params.schoolId)),
+    'GET /users/{userId}/schools': async ({ params, query }) => ok(await listSchoolsOfUser(params.userId, query)),
+    'GET /schools/{schoolId}/users': async ({ params, query }) => ok(await listSchoolMembers(params.schoolId, query)),
   }),
 );

@@ -1,5 +1,4 @@
 import middy from '@middy/core';
-import { databaseLifecycle } from '../shared/http/database';
 import { logger } from '../shared/logger';
 import { publishSyncRun } from '../shared/metrics';
 import { parseSyncEvent } from '../shared/roster/event';
@@ -21,7 +20,8 @@ function countsOf(summary: SyncSummary): Record<string, number> {
  * The scheduled OneRoster sync (SPEC §5), also invocable by hand with `{"source", "force"}`. Not on the
  * HTTP API. It returns the run's summary whatever its status, so that the schedule's automatic retries
  * never repeat a run that was refused or failed on its input; the run is in roster_sync_runs, the log
- * (redacted) and the SyncFailed metric the alarm watches.
+ * (redacted) and the SyncFailed metric the alarm watches. The run opens and ends its own connection
+ * (shared/db/sync-connection.ts), so the function holds none between runs and needs no pool lifecycle.
  */
 export const handler = middy<unknown, SyncSummary>(async (event: unknown) => {
   const summary = await runRosterSync(parseSyncEvent(event));
@@ -31,4 +31,4 @@ export const handler = middy<unknown, SyncSummary>(async (event: unknown) => {
     publishSyncRun({ failed: summary.status === 'failed', durationMs: summary.durationMs, counts: countsOf(summary) });
   }
   return summary;
-}).use(databaseLifecycle<unknown, SyncSummary>());
+});

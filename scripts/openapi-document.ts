@@ -1,155 +1,98 @@
 import './zod-openapi';
 import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import * as z from 'zod';
-import { version } from '../package.json';
-import { ROUTE_ACCESS } from '../shared/http/access';
-import {
-  CreateSchoolBody,
-  CreateUserBody,
-  IdempotencyHeaders,
-  LinkBody,
-  MemberListQuery,
-  MemberSchema,
-  MembershipPath,
-  MembershipSchema,
-  ProblemSchema,
-  SchoolListQuery,
-  SchoolOfUserSchema,
-  SchoolPath,
-  SchoolSchema,
-  UserListQuery,
-  UserPath,
-  UserSchema,
-  pageOf,
-} from '../shared/schemas';
+import { license, version } from '../package.json';
+import { ROUTES, statusesOf, type Route, type RouteKey } from '../shared/http/routes';
+import { ProblemSchema } from '../shared/schemas';
+
+/** The bodies API Gateway writes itself, before or instead of a function (docs/decisions/0001). */
+const GatewayMessage = z.object({ message: z.string() }).meta({
+  id: 'GatewayMessage',
+  description: "API Gateway's own answer, not the service's: `Unauthorized`, `Too Many Requests` or `Internal Server Error`.",
+});
 
 /**
- * The OpenAPI 3.1 document of the HTTP API (SPEC §4), built from the zod schemas the handlers validate
- * with. Dev tooling only: no function imports it, so neither this library nor the registry reaches a
- * Lambda bundle. `npm run openapi` writes it to openapi.json; tests/openapi checks it against
- * serverless.yml and the route table.
+ * The OpenAPI 3.1 document of the HTTP API (SPEC §4), built from the route table (shared/http/routes.ts)
+ * and the zod schemas the handlers validate with. Dev tooling only: no function imports it, so neither
+ * this library nor the registry reaches a Lambda bundle. `npm run openapi` writes it to openapi.json;
+ * tests/openapi checks it, lints it with Redocly and checks serverless.yml against the table.
  */
 export function buildOpenApiDocument() {
   const registry = new OpenAPIRegistry();
-  const User = registry.register('User', UserSchema);
-  const School = registry.register('School', SchoolSchema);
-  const Membership = registry.register('Membership', MembershipSchema);
-  const Member = registry.register('Member', MemberSchema);
-  const SchoolOfUser = registry.register('SchoolOfUser', SchoolOfUserSchema);
-  const Problem = registry.register('Problem', ProblemSchema);
+  const Problem = ProblemSchema;
+  const Gateway = GatewayMessage;
   registry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',
     bearerFormat: 'JWT',
     description:
-      'An access token of the configured issuer and audience (verified by API Gateway). GET routes need the scope `roster/read`, ' +
-      'the others `roster/write` (`scope` claim, space-separated, or `scp` list). A `schools` claim limits the token to those schools.',
+      'An access token of the configured issuer and audience, verified by API Gateway (a missing or bad token: its own 401). ' +
+      'GET routes need the scope `roster/read`, the others `roster/write` (`scope` claim, space-separated, or `scp` list), ' +
+      'checked by the service (403 problem+json). A `schools` claim limits the token to those schools.',
   });
 
-  const json = (schema: z.ZodType) => ({ 'application/json': { schema } });
-  const problem = (description: string, headers?: ResponseConfig['headers']): ResponseConfig => ({
+  const problem = (description: string, headers?: z.ZodObject): ResponseConfig => ({
     description,
     content: { 'application/problem+json': { schema: Problem } },
     ...(headers ? { headers } : {}),
   });
-  const location = z.object({ Location: z.string().meta({ description: 'The path of the record created.' }) });
-  const errors = {
-    400: problem('Invalid input: `errors` names each bad field (path ids, query, body).'),
-    401: problem('No valid bearer token.', z.object({ 'WWW-Authenticate': z.string() })),
+  const retryAfter = z.object({ 'Retry-After': z.string().meta({ description: 'Seconds.' }) });
+  /** Errors every route may answer (shared/http/routes.ts, statusesOf), as they are really answered. */
+  const common: Record<number, ResponseConfig> = {
+    400: problem('Invalid input: `errors` names each bad field (path ids, query, body; `""` for a body that is not JSON).'),
+    401: {
+      description: "No valid bearer token: API Gateway's JWT authorizer answers, not the service (the local API answers the same).",
+      headers: z.object({
+        'WWW-Authenticate': z.string().meta({ description: 'A Bearer challenge with `error="invalid_token"` and the reason in `error_description`.' }),
+      }),
+      content: { 'application/json': { schema: Gateway } },
+    },
     403: problem('The token lacks the scope, or the route or school is outside its `schools` claim.'),
-    503: problem('The database is unavailable; retry later.', z.object({ 'Retry-After': z.string().meta({ description: 'Seconds.' }) })),
-  };
-  const bodyErrors = {
     413: problem('The body is over 64 KiB.'),
     415: problem('A declared content type that is not JSON.'),
+    429: { description: "API Gateway's throttling (the stage's rate and burst limits): retry later.", content: { 'application/json': { schema: Gateway } } },
+    500: {
+      description: 'An unexpected error: problem+json from the service, or API Gateway\'s own body when the function itself failed.',
+      content: { 'application/problem+json': { schema: Problem }, 'application/json': { schema: Gateway } },
+    },
+    503: problem('The database is unavailable, or the request could not finish in time; retry later.', retryAfter),
   };
-  const notFound = { 404: problem('No such user or school (a deleted record counts as missing).') };
-  const conflict = (what: string) => ({ 409: problem(`${what} is already taken by a live record.`) });
-  const body = (schema: z.ZodType, required = true) => ({ required, content: json(schema) });
-  const created = (description: string, schema: z.ZodType): ResponseConfig => ({
-    description: `${description} A retry with the same Idempotency-Key and body gets the same response again.`,
-    headers: location.extend({
-      'Idempotent-Replayed': z.literal('true').optional().meta({ description: 'Present on a replay of an earlier response.' }),
-    }),
-    content: json(schema),
-  });
-  const keyReused = { 422: problem('The Idempotency-Key was already used with another body.') };
+  const location = z.object({ Location: z.string().meta({ description: 'The path of the record created.' }) });
+  const replayed = z.object({ 'Idempotent-Replayed': z.literal('true').optional().meta({ description: 'Present on a replay of an earlier response.' }) });
 
-  const operations: Record<string, Omit<RouteConfig, 'method' | 'path' | 'security'>> = {
-    'POST /users': {
-      operationId: 'createUser',
-      summary: 'Create a user',
-      request: { body: body(CreateUserBody), headers: IdempotencyHeaders },
-      responses: { 201: created('The user created.', User), ...errors, ...bodyErrors, ...conflict('The email (case-insensitively) or userName'), ...keyReused },
-    },
-    'POST /schools': {
-      operationId: 'createSchool',
-      summary: 'Create a school',
-      request: { body: body(CreateSchoolBody), headers: IdempotencyHeaders },
-      responses: { 201: created('The school created.', School), ...errors, ...bodyErrors, ...conflict('The code'), ...keyReused },
-    },
-    'PUT /schools/{schoolId}/users/{userId}': {
-      operationId: 'linkUserToSchool',
-      summary: 'Make a user a member of a school, or change the role of a membership',
-      description: 'No body links with the default role (`teacher`), or keeps an existing membership\'s role.',
-      request: { params: MembershipPath, body: body(LinkBody, false) },
-      responses: {
-        200: { description: 'The membership existed; its role is updated if the body names another.', content: json(Membership) },
-        201: { description: 'The membership created.', headers: location, content: json(Membership) },
-        ...errors,
-        ...bodyErrors,
-        ...notFound,
-      },
-    },
-    'DELETE /schools/{schoolId}/users/{userId}': {
-      operationId: 'unlinkUserFromSchool',
-      summary: 'End a membership',
-      request: { params: MembershipPath },
-      responses: { 204: { description: 'The membership is gone.' }, ...errors, ...bodyErrors, 404: problem('No such user, school or membership.') },
-    },
-    'GET /users': {
-      operationId: 'listUsers',
-      summary: 'List users by lastName, firstName, userId',
-      request: { query: UserListQuery },
-      responses: { 200: { description: 'A page of users.', content: json(pageOf(User)) }, ...errors },
-    },
-    'GET /schools': {
-      operationId: 'listSchools',
-      summary: 'List schools by name, schoolId',
-      request: { query: SchoolListQuery },
-      responses: { 200: { description: 'A page of schools.', content: json(pageOf(School)) }, ...errors },
-    },
-    'GET /users/{userId}': {
-      operationId: 'getUser',
-      summary: 'Get a user',
-      request: { params: UserPath },
-      responses: { 200: { description: 'The user.', content: json(User) }, ...errors, ...notFound },
-    },
-    'GET /schools/{schoolId}': {
-      operationId: 'getSchool',
-      summary: 'Get a school',
-      request: { params: SchoolPath },
-      responses: { 200: { description: 'The school.', content: json(School) }, ...errors, ...notFound },
-    },
-    'GET /users/{userId}/schools': {
-      operationId: 'listSchoolsOfUser',
-      summary: "List a user's schools, each with the membership",
-      request: { params: UserPath, query: SchoolListQuery },
-      responses: { 200: { description: 'A page of schools.', content: json(pageOf(SchoolOfUser)) }, ...errors, ...notFound },
-    },
-    'GET /schools/{schoolId}/users': {
-      operationId: 'listSchoolMembers',
-      summary: "List a school's members, each with the membership",
-      request: { params: SchoolPath, query: MemberListQuery },
-      responses: { 200: { description: 'A page of users.', content: json(pageOf(Member)) }, ...errors, ...notFound },
-    },
+  const responseOf = (route: Route, status: number): ResponseConfig => {
+    const success = route.success[status as keyof Route['success']];
+    if (success) {
+      const headers = success.location ? (success.replayable ? location.extend(replayed.shape) : location) : undefined;
+      return {
+        description: success.replayable ? `${success.description} A retry with the same Idempotency-Key and body gets the same response again.` : success.description,
+        ...(headers ? { headers } : {}),
+        ...(success.body ? { content: { 'application/json': { schema: success.body } } } : {}),
+      };
+    }
+    const own = route.errors?.[status as keyof NonNullable<Route['errors']>];
+    return own ? problem(own) : common[status];
   };
 
-  for (const [key, operation] of Object.entries(operations)) {
+  for (const key of Object.keys(ROUTES) as RouteKey[]) {
+    const route: Route = ROUTES[key];
     const [method, path] = key.split(' ');
-    const scope = ROUTE_ACCESS[key]?.scope;
-    if (!scope) throw new Error(`${key} is not in ROUTE_ACCESS`);
-    registry.registerPath({ ...operation, method: method.toLowerCase() as RouteConfig['method'], path, security: [{ bearer: [scope] }] });
+    const { params, query, body, bodyOptional, headers } = route.request;
+    registry.registerPath({
+      method: method.toLowerCase() as RouteConfig['method'],
+      path,
+      operationId: route.operationId,
+      summary: route.summary,
+      ...(route.description ? { description: route.description } : {}),
+      security: [{ bearer: [route.scope] }],
+      request: {
+        ...(params ? { params: params as z.ZodObject } : {}),
+        ...(query ? { query: query as z.ZodObject } : {}),
+        ...(headers ? { headers: headers as z.ZodObject } : {}),
+        ...(body ? { body: { required: !bodyOptional, content: { 'application/json': { schema: body } } } } : {}),
+      },
+      responses: Object.fromEntries(statusesOf(key).map((status) => [status, responseOf(route, status)])),
+    });
   }
 
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
@@ -157,7 +100,17 @@ export function buildOpenApiDocument() {
     info: {
       title: 'school-roster',
       version,
-      description: 'Users, schools and their memberships. Errors are RFC 9457 problem+json. Lists are keyset-paginated: pass `nextCursor` back as `cursor`.',
+      license: { name: license, identifier: license },
+      description:
+        'Users, schools and their memberships. Errors are RFC 9457 problem+json, except the bodies API Gateway writes itself ' +
+        '(401, 429, and a 500 when a function fails). Lists are keyset-paginated: pass `nextCursor` back as `cursor`.',
     },
+    servers: [
+      {
+        url: 'https://{apiId}.execute-api.{region}.amazonaws.com',
+        description: 'A deployed stage (`serverless deploy` prints its URL); locally, `npm start` serves the same API on http://localhost:3000.',
+        variables: { apiId: { default: 'abc123', description: "The HTTP API's id." }, region: { default: 'eu-west-1' } },
+      },
+    ],
   });
 }

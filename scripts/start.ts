@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import pg from 'pg';
-import { READ_SCOPE, WRITE_SCOPE } from '../shared/http/access';
+import { READ_SCOPE, WRITE_SCOPE } from '../shared/http/routes';
 import { withDatabase } from './database-url';
 import { loadDevKey, mintDevToken } from './dev-auth';
 import { startLocalPostgres, type LocalPostgres } from './local-postgres';

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { READ_SCOPE, WRITE_SCOPE } from '../shared/http/access';
+import { READ_SCOPE, WRITE_SCOPE } from '../shared/http/routes';
 import { mintDevToken } from './dev-auth';
 
 /**

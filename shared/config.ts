@@ -53,6 +53,12 @@ const EnvSchema = z.object({
   ROSTER_SOURCE: z.string().min(1).optional(),
   /** A bulk run that would soft-delete more than this share of live roster-managed users or schools applies nothing. */
   ROSTER_MAX_DELETE_RATIO: z.coerce.number().min(0).max(1).default(0.1),
+  /**
+   * The statement and read timeout of the roster sync's own connection (shared/db/sync-connection.ts); 0 is
+   * none. Unset: deployed, the sync function's timeout less the time it keeps to roll back and record the
+   * run; locally (`npm run sync`), none, as no function timeout bounds a CLI run.
+   */
+  ROSTER_SYNC_TIMEOUT_MS: z.coerce.number().int().min(0).optional(),
   /** An S3-compatible endpoint (a local test server); unset in AWS, where the SDK finds the regional one. */
   S3_ENDPOINT: z.url().optional(),
 });
@@ -64,6 +70,9 @@ export type PoolMode = 'reuse' | 'per-invocation';
  * than let Lambda kill the invocation with the connection still checked out.
  */
 export const TIMEOUT_EARLY_MS = 500;
+
+/** Time a deployed sync keeps back from its function's timeout to roll back, record the run and unlock. */
+const SYNC_WRAP_UP_MS = 10_000;
 
 /**
  * Every wait on the database must end before the function does, or a stalled database turns into a Lambda
@@ -131,6 +140,7 @@ function loadConfig(env: NodeJS.ProcessEnv) {
     roster: Object.freeze({
       source: e.ROSTER_SOURCE,
       maxDeleteRatio: e.ROSTER_MAX_DELETE_RATIO,
+      syncTimeoutMs: e.ROSTER_SYNC_TIMEOUT_MS ?? (deployed ? Math.max(e.FUNCTION_TIMEOUT_MS - SYNC_WRAP_UP_MS, 1000) : 0),
     }),
     s3: Object.freeze({
       endpoint: e.S3_ENDPOINT,

@@ -31,13 +31,6 @@ export class ValidationError extends HttpError {
   }
 }
 
-export class BadRequestError extends HttpError {
-  override readonly name = 'BadRequestError';
-  constructor(message: string) {
-    super(400, 'Bad Request', message);
-  }
-}
-
 export class NotFoundError extends HttpError {
   override readonly name = 'NotFoundError';
   constructor(message: string) {
@@ -74,12 +67,15 @@ export class ServiceUnavailableError extends HttpError {
   }
 }
 
-/** No verified identity reached the service (RFC 6750: the challenge names the Bearer scheme). */
+/**
+ * No verified identity reached the service. Rendered as API Gateway's JWT authorizer answers it
+ * (shared/http/problem.ts), so that the local API and the deployed one agree.
+ */
 export class UnauthorizedError extends HttpError {
   override readonly name = 'UnauthorizedError';
-  constructor(message = 'A valid bearer token is required.') {
-    super(401, 'Unauthorized', message);
-    this.headers['WWW-Authenticate'] = 'Bearer realm="school-roster"';
+  constructor() {
+    super(401, 'Unauthorized', 'Unauthorized');
+    this.headers['WWW-Authenticate'] = 'Bearer scope="" error="invalid_token" error_description="the token is missing or not valid"';
   }
 }
 

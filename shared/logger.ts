@@ -16,9 +16,56 @@ export function scrub(text: string): string {
   return text.replace(EMAIL, REDACTED).replace(JWT, REDACTED);
 }
 
+/** What a database error may say of itself: names and codes, never a value (pg's `detail`, `hint`, `where` can quote one). */
+const DATABASE_ERROR_FIELDS = ['severity', 'schema', 'table', 'column', 'dataType', 'constraint', 'routine'] as const;
+const MAX_STACK_FRAMES = 10;
+const MAX_CAUSES = 3;
+
+/** pg's DatabaseError (name `error`, with a severity), or the driver's error a Sequelize error wraps in `parent`. */
+function databaseErrorOf(error: Error): object | undefined {
+  const parent: unknown = Reflect.get(error, 'parent');
+  if (parent instanceof Error) return parent;
+  if (typeof Reflect.get(error, 'severity') === 'string' && typeof Reflect.get(error, 'code') === 'string') return error;
+  return undefined;
+}
+
+/**
+ * The one way an error reaches a log line: its class, codes and stack frames, which say what failed and
+ * where, and nothing that can quote a caller's or a roster's value. A database or Sequelize error keeps
+ * its SQLSTATE, severity and the names of the constraint, table and column, and loses its message (`invalid
+ * input syntax ...: "ada@example.org"`), pg's `detail` (`Key (email)=(...)`), its `sql` and bound values.
+ * Any other error keeps its message with emails and tokens scrubbed. Stack frames only: the stack's first
+ * line repeats the message.
+ */
+export function describeError(error: Error, causes = 0): Record<string, unknown> {
+  const database = databaseErrorOf(error);
+  const sqlState: unknown = database && Reflect.get(database, 'code');
+  const code: unknown = Reflect.get(error, 'code') ?? sqlState;
+  const frames = error.stack
+    ?.split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.startsWith('at '))
+    .slice(0, MAX_STACK_FRAMES)
+    .map(scrub);
+  const described: Record<string, unknown> = { name: error.name, ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}) };
+  if (database) {
+    if (typeof sqlState === 'string') described.sqlState = sqlState;
+    for (const field of DATABASE_ERROR_FIELDS) {
+      const value: unknown = Reflect.get(database, field);
+      if (typeof value === 'string') described[field] = value;
+    }
+  } else if (!error.name.startsWith('Sequelize')) {
+    described.message = scrub(error.message);
+  }
+  described.stack = frames;
+  if (error.cause instanceof Error && causes < MAX_CAUSES) described.cause = describeError(error.cause, causes + 1);
+  return described;
+}
+
 export function redact(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return scrub(value);
   if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) return describeError(value);
   if (depth > 8) return REDACTED;
   if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
   return Object.fromEntries(
@@ -40,6 +87,11 @@ class RedactingLogFormatter extends LogFormatter {
       xray_trace_id: attributes.xRayTraceId,
     };
     return new LogItem({ attributes: base }).addAttributes(redact(additional) as LogAttributes);
+  }
+
+  /** Powertools' hook for an Error met while serialising; `redact` has already replaced those it reached. */
+  override formatError(error: Error): LogAttributes {
+    return describeError(error);
   }
 }
 

@@ -3,7 +3,7 @@ import { LINK_SOURCES, ROLES } from './roles';
 
 /**
  * Request and response shapes, declared once: the handlers validate with them, the OpenAPI document and
- * the tests are built from them.
+ * the tests are built from them. A response shape's `meta({ id })` names its OpenAPI component.
  */
 export const Id = z.guid({ message: 'must be a UUID' });
 
@@ -58,7 +58,7 @@ export const UserSchema = z.object({
   sourcedId: z.string().nullable(),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
-});
+}).meta({ id: 'User' });
 export type UserDto = z.infer<typeof UserSchema>;
 
 export const SchoolSchema = z.object({
@@ -68,7 +68,7 @@ export const SchoolSchema = z.object({
   sourcedId: z.string().nullable(),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
-});
+}).meta({ id: 'School' });
 export type SchoolDto = z.infer<typeof SchoolSchema>;
 
 export const MembershipSchema = z.object({
@@ -78,16 +78,16 @@ export const MembershipSchema = z.object({
   source: z.enum(LINK_SOURCES),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
-});
+}).meta({ id: 'Membership' });
 export type MembershipDto = z.infer<typeof MembershipSchema>;
 
 /** What a list item of a membership route says about the link; `since` is its createdAt. */
 const MembershipSummary = z.object({ role: RoleSchema, since: z.iso.datetime() });
 
-export const MemberSchema = UserSchema.extend({ membership: MembershipSummary });
+export const MemberSchema = UserSchema.extend({ membership: MembershipSummary }).meta({ id: 'Member' });
 export type MemberDto = z.infer<typeof MemberSchema>;
 
-export const SchoolOfUserSchema = SchoolSchema.extend({ membership: MembershipSummary });
+export const SchoolOfUserSchema = SchoolSchema.extend({ membership: MembershipSummary }).meta({ id: 'SchoolOfUser' });
 export type SchoolOfUserDto = z.infer<typeof SchoolOfUserSchema>;
 
 /** Every error body (SPEC §4.1, RFC 9457), as shared/http/problem.ts renders it. */
@@ -100,7 +100,7 @@ export const ProblemSchema = z.object({
   errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
   /** The Lambda request id, also on every log line of the request. */
   requestId: z.string(),
-});
+}).meta({ id: 'Problem' });
 
 /** A page of a list (SPEC §4.2); `nextCursor` is null on the last page. */
 export const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
@@ -161,7 +161,8 @@ const Limit = z
   .transform(Number)
   .pipe(z.number().int().min(1, 'must be an integer from 1 to 200').max(200, 'must be an integer from 1 to 200'))
   .default(50)
-  .describe('Items per page, 1 to 200.');
+  // Read from the query string as text, documented as what it means (the OpenAPI document reads `meta`).
+  .meta({ description: 'Items per page, 1 to 200.', type: 'integer', minimum: 1, maximum: 200, default: 50 });
 
 /** GET /users: `email` is a case-insensitive exact match, `q` a case-insensitive prefix of a name or email. */
 export const UserListQuery = z.strictObject({

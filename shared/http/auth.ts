@@ -3,7 +3,8 @@ import { importJWK, jwtVerify, type JWTPayload } from 'jose';
 import { config } from '../config';
 import { ForbiddenError, UnauthorizedError } from '../errors';
 import { logger } from '../logger';
-import { LOCAL_AUDIENCE, LOCAL_ISSUER, ROUTE_ACCESS } from './access';
+import { LOCAL_AUDIENCE, LOCAL_ISSUER } from './access';
+import { routeOf } from './routes';
 import type { HttpEvent, HttpResult } from './types';
 
 export type Claims = Record<string, unknown>;
@@ -82,8 +83,11 @@ async function locallyVerifiedClaims(event: HttpEvent, publicJwk: string): Promi
 }
 
 /**
- * SPEC §7, in the service: the route's scope (shared/http/access.ts), then the `schools` claim. Runs
- * before the body is parsed, so an unauthenticated caller learns nothing about its input.
+ * SPEC §7, in the service: the route's scope (shared/http/routes.ts), then the `schools` claim. Runs
+ * before the body is parsed, so an unauthenticated caller learns nothing about its input. Deployed, API
+ * Gateway's authorizer has already refused a missing or bad token with its own 401; locally the token
+ * check here answers the very same 401 (docs/decisions/0001-authentication-at-the-gateway.md). Every 403
+ * is decided here, on one code path, as problem+json.
  */
 export function authorize(): MiddlewareObj<HttpEvent, HttpResult> {
   return {
@@ -93,7 +97,7 @@ export function authorize(): MiddlewareObj<HttpEvent, HttpResult> {
       if (!claims) throw new UnauthorizedError();
       const caller = callerFromClaims(claims);
       callers.set(event, caller);
-      const access = ROUTE_ACCESS[event.routeKey];
+      const access = routeOf(event.routeKey);
       if (!access) throw new ForbiddenError('This route is not open to any caller.');
       if (!caller.scopes.has(access.scope)) {
         throw new ForbiddenError(`This route requires the scope ${access.scope}.`, { missingScope: access.scope });

@@ -1,5 +1,5 @@
 import type { MiddlewareObj } from '@middy/core';
-import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors';
+import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors';
 import type { HttpEvent, HttpResult } from './types';
 
 /** SPEC §4.1: bodies over 64 KiB are refused before they are parsed. */
@@ -30,7 +30,8 @@ export function jsonBody(): MiddlewareObj<HttpEvent, HttpResult> {
       try {
         event.body = JSON.parse(bytes.toString('utf8'));
       } catch {
-        throw new BadRequestError('The body is not valid JSON.');
+        // SPEC §4.1: every 400 names what is wrong; here the whole body, path "".
+        throw new ValidationError([{ path: '', message: 'is not valid JSON' }], 'The body is not valid JSON.');
       }
     },
   };

@@ -12,7 +12,7 @@ type HttpRequest = Request<HttpEvent, HttpResult>;
  * itself is never logged, whatever POWERTOOLS_LOGGER_LOG_EVENT says.
  */
 export function requestLogging(): MiddlewareObj<HttpEvent, HttpResult> {
-  const lambdaContext = injectLambdaContext(logger, { resetKeys: true, logEvent: false }) as unknown as MiddlewareObj<HttpEvent, HttpResult>;
+  const lambdaContext = injectLambdaContext(logger, { resetKeys: true, logEvent: false });
   const started = new WeakMap<object, number>();
   const logOutcome = async (request: HttpRequest, phase: 'after' | 'onError') => {
     const statusCode = request.response?.statusCode ?? 500;

@@ -1,6 +1,8 @@
 import {
   DataTypes,
   Model,
+  type BelongsToManyAddAssociationMixin,
+  type BelongsToManyGetAssociationsMixin,
   type CreationOptional,
   type InferAttributes,
   type InferCreationAttributes,
@@ -20,6 +22,9 @@ export class School extends Model<InferAttributes<School>, InferCreationAttribut
   declare deletedAt: CreationOptional<Date | null>;
 
   declare schoolUsers?: NonAttribute<Array<User & { UserSchool?: UserSchool }>>;
+  // The `belongsToMany` mixins (shared/models/associations.ts), as the original models' callers use them.
+  declare getSchoolUsers: BelongsToManyGetAssociationsMixin<User & { UserSchool?: UserSchool }>;
+  declare addSchoolUser: BelongsToManyAddAssociationMixin<User, string>;
 
   static initModel(sequelize: Sequelize): typeof School {
     return School.init(

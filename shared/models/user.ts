@@ -1,6 +1,8 @@
 import {
   DataTypes,
   Model,
+  type BelongsToManyAddAssociationMixin,
+  type BelongsToManyGetAssociationsMixin,
   type CreationOptional,
   type InferAttributes,
   type InferCreationAttributes,
@@ -22,6 +24,9 @@ export class User extends Model<InferAttributes<User>, InferCreationAttributes<U
   declare deletedAt: CreationOptional<Date | null>;
 
   declare userSchools?: NonAttribute<Array<School & { UserSchool?: UserSchool }>>;
+  // The `belongsToMany` mixins (shared/models/associations.ts), as the original models' callers use them.
+  declare getUserSchools: BelongsToManyGetAssociationsMixin<School & { UserSchool?: UserSchool }>;
+  declare addUserSchool: BelongsToManyAddAssociationMixin<School, string>;
 
   static initModel(sequelize: Sequelize): typeof User {
     return User.init(

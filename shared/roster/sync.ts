@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { config } from '../config';
-import { getSequelize } from '../db/sequelize';
-import { logger } from '../logger';
+import { openSyncConnection } from '../db/sync-connection';
+import { logger, scrub } from '../logger';
 import { applyRoster, type ApplyResult } from './apply';
 import { RosterInputError } from './errors';
 import { readManifest, type Manifest } from './manifest';
@@ -19,8 +19,8 @@ export interface SyncOptions {
   source?: string;
   /**
    * A roster already read from elsewhere (a OneRoster REST pull, shared/roster/oneroster-rest.ts), used
-   * instead of opening `source`; the run closes it, whatever its outcome. Pulled before the run, a slow SIS never holds the lock
-   * or a transaction open.
+   * instead of opening `source`; the run closes it, whatever its outcome. Pulled before the run, a slow
+   * SIS never holds the lock or a transaction open.
    */
   rosterSource?: RosterSource;
   /** Applies a bulk run that the delete-ratio safety would refuse. */
@@ -106,18 +106,17 @@ export async function runRosterSync(options: SyncOptions = {}): Promise<SyncSumm
   const location = options.rosterSource?.location ?? options.source ?? config.roster.source ?? null;
   const force = options.force ?? false;
   const run = blankRun(location, force);
-  const sequelize = getSequelize();
-  // One dedicated connection: COPY, the run's transaction and the session lock need the same session,
-  // and the run records are written on it outside the transaction so that they survive a rollback.
-  const db = (await sequelize.connectionManager.getConnection({ type: 'write' })) as unknown as pg.Client;
-  // The API's client-side read timeout (statement timeout + 1 s, shared/db/sequelize.ts) would cut a
-  // district-sized statement short: for this run it is the function's own timeout, as the server's is.
-  const params = (db as unknown as { connectionParameters: { query_timeout?: number } }).connectionParameters;
-  const apiReadTimeout = params.query_timeout;
-  params.query_timeout = config.database.functionTimeoutMs;
-  let runId: string | null = null;
-  // A source handed in is closed here when the run ends before reading it (skipped, or failed early).
+  // The run's own connection, with the sync's timeouts: COPY, the run's transaction and the session lock
+  // need one session, and the run records are written on it outside the transaction so that they
+  // survive a rollback.
+  // A source handed in is closed here when the run ends before reading it (no connection, skipped, or
+  // failed early), so a pulled roster never outlives its run in the function's /tmp.
   let handedOver = options.rosterSource;
+  const db = await openSyncConnection().catch(async (error: unknown) => {
+    await handedOver?.close().catch(() => {});
+    throw error;
+  });
+  let runId: string | null = null;
   let locked = false;
   let broken = false;
   const finish = async (): Promise<SyncSummary> => {
@@ -138,9 +137,10 @@ export async function runRosterSync(options: SyncOptions = {}): Promise<SyncSumm
     await db.query(`UPDATE roster_sync_runs SET status = 'interrupted', "finishedAt" = now() WHERE status = 'running'`);
     runId = await insertRun(db, 'running', location, force);
     await db.query('BEGIN');
-    // A large roster takes longer than the API's statement timeout; the Lambda timeout bounds the run,
-    // and a run killed mid-way is rolled back by the server when its connection drops.
-    await db.query(`SET LOCAL statement_timeout = 0`);
+    // The sync's budget, whatever a role or database default says (0: none); the connection already
+    // carries it, this makes the transaction's bound explicit. A run killed mid-way is rolled back by the
+    // server when its connection drops.
+    await db.query(`SELECT set_config('statement_timeout', $1, true)`, [String(config.roster.syncTimeoutMs)]);
     // A client that died mid-run (a Lambda stopped at its timeout) is noticed within seconds, even during
     // a long statement, so its transaction is rolled back and its locks freed without waiting.
     await db.query(`SET LOCAL client_connection_check_interval = '2s'`);
@@ -178,15 +178,15 @@ export async function runRosterSync(options: SyncOptions = {}): Promise<SyncSumm
       () => false,
     ));
     run.status = 'failed';
-    run.reason = error instanceof RosterInputError ? error.message : `The sync failed and changed nothing: ${(error as Error).message}`;
+    // The reason is stored in the run's record: emails a database message could quote are scrubbed.
+    run.reason = error instanceof RosterInputError ? error.message : `The sync failed and changed nothing: ${scrub((error as Error).message)}`;
+    // The log line carries the error's name, codes and stack, never its message or detail (describeError).
     if (!(error instanceof RosterInputError)) logger.error('roster sync failed', error as Error);
     return await finish();
   } finally {
     await handedOver?.close().catch(() => {});
+    // Ending the session also drops its lock; unlocking first keeps the order explicit.
     if (locked && !broken) await db.query('SELECT pg_advisory_unlock($1)', [SYNC_LOCK_KEY]).catch(() => {});
-    // A broken connection is closed rather than pooled (closing it also drops its lock).
-    if (broken) await db.end().catch(() => {});
-    params.query_timeout = apiReadTimeout;
-    sequelize.connectionManager.releaseConnection(db as never);
+    await db.end().catch(() => {});
   }
 }

@@ -3,7 +3,7 @@ import { handler as list } from '../../functions/list';
 import { closeConnections } from '../../shared/db/sequelize';
 import { resetDatabase, withClient } from '../support/db';
 import { invoke } from '../support/events';
-import { badRequest } from '../support/problems';
+import { badRequest, problem } from '../support/problems';
 
 const post = (body: unknown, headers?: Record<string, string>) => invoke(createUser, { route: 'POST /users', body, headers });
 const getUser = (userId: string) => invoke(list, { route: 'GET /users/{userId}', pathParameters: { userId } });
@@ -68,11 +68,15 @@ describe('POST /users', () => {
     expect(reply.status).toBe(400);
   });
 
-  it('answers 400 for malformed JSON', async () => {
+  it('answers 400 naming the whole body (path "") for malformed JSON, and creates nothing', async () => {
     const reply = await post('{"firstName": "Ada",');
 
-    expect(reply.status).toBe(400);
-    expect(reply.body).toMatchObject({ status: 400, detail: 'The body is not valid JSON.' });
+    expect(reply).toEqual({
+      status: 400,
+      headers: { 'Content-Type': 'application/problem+json' },
+      body: { ...problem(400, 'Bad Request', 'The body is not valid JSON.'), errors: [{ path: '', message: 'is not valid JSON' }] },
+    });
+    expect(await userCount()).toBe(0);
   });
 
   it('answers 415 for a declared non-JSON content type', async () => {

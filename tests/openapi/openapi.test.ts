@@ -3,13 +3,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { buildOpenApiDocument } from '../../scripts/openapi-document';
-import { ROUTE_ACCESS } from '../../shared/http/access';
+import { ROUTES } from '../../shared/http/routes';
 import { httpEvent, lambdaContext, type Invocable } from '../support/events';
 
 /**
- * The three places that name the HTTP routes agree: openapi.json, serverless.yml's httpApi events and
- * the service's route table (ROUTE_ACCESS, and each function's own dispatch table); openapi.json is
- * what `npm run openapi` writes, and a valid OpenAPI 3.1 document.
+ * The route table (shared/http/routes.ts) is the one source: openapi.json, serverless.yml's httpApi
+ * events and each function's dispatch are checked against it. openapi.json is what `npm run openapi`
+ * writes, a valid OpenAPI 3.1 document, and clean under Redocly's recommended rules.
  */
 const ROOT = path.resolve(__dirname, '../..');
 const OPENAPI_FILE = path.join(ROOT, 'openapi.json');
@@ -23,19 +23,27 @@ const documentRoutes = (document: any) =>
       .map((method) => `${method.toUpperCase()} ${template}`),
   );
 
-/** `METHOD /path` -> function name, from serverless.yml (its `!Sub`-style tags kept as plain values). */
-function serverlessRoutes(): Map<string, string> {
+/** `METHOD /path` -> function name and the authorizer event, from serverless.yml (its `!Sub`-style tags kept as plain values). */
+function serverlessRoutes(): Map<string, { name: string; authorizer: unknown }> {
   const config = parse(readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8'), {
     customTags: ['Sub', 'Ref', 'GetAtt', 'If', 'Equals', 'Not', 'Join', 'Select', 'Split'].map((tag) => ({ tag: `!${tag}`, resolve: (value: unknown) => value })),
   });
-  const routes = new Map<string, string>();
+  const routes = new Map<string, { name: string; authorizer: unknown }>();
   for (const [name, fn] of Object.entries<any>(config.functions)) {
     for (const event of fn.events ?? []) {
-      if (event.httpApi) routes.set(`${event.httpApi.method.toUpperCase()} ${event.httpApi.path}`, name);
+      if (event.httpApi) routes.set(`${event.httpApi.method.toUpperCase()} ${event.httpApi.path}`, { name, authorizer: event.httpApi.authorizer });
     }
   }
   return routes;
 }
+
+describe('serverless.yml', () => {
+  it('routes every route of the route table, and only those, to the function the table names, behind the authorizer with no scopes', () => {
+    const fromTable = Object.fromEntries(Object.entries(ROUTES).map(([route, { function: name }]) => [route, { name, authorizer: { name: 'roster' } }]));
+
+    expect(Object.fromEntries(serverlessRoutes())).toEqual(fromTable);
+  });
+});
 
 describe('openapi.json', () => {
   it('is what npm run openapi generates from the current schemas (run it after changing a schema)', () => {
@@ -55,11 +63,20 @@ describe('openapi.json', () => {
     expect(checkedIn.openapi).toBe('3.1.0');
   });
 
-  it('names the same routes as serverless.yml and the route table', () => {
-    const inDocument = documentRoutes(checkedIn).sort();
+  it('names the routes of the route table, and only those', () => {
+    expect(documentRoutes(checkedIn).sort()).toEqual(Object.keys(ROUTES).sort());
+  });
 
-    expect(inDocument).toEqual([...serverlessRoutes().keys()].sort());
-    expect(inDocument).toEqual(Object.keys(ROUTE_ACCESS).sort());
+  it("is clean under Redocly's recommended rules: no error, no warning", () => {
+    const run = spawnSync(process.execPath, [require.resolve('@redocly/cli/bin/cli.js'), 'lint', '--extends=recommended', '--format=json', OPENAPI_FILE], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+    });
+    const problems = JSON.parse(run.stdout).problems.map((p: { ruleId: string; severity: string; message: string }) => `${p.severity} ${p.ruleId}: ${p.message}`);
+
+    expect(problems).toEqual([]);
+    expect(run.status).toBe(0);
   });
 
   it('requires on each operation the bearer scope the service checks, and declares every path parameter', () => {
@@ -69,13 +86,15 @@ describe('openapi.json', () => {
       const declared = (operation.parameters ?? []).filter((p: any) => p.in === 'path').map((p: any) => [p.name, p.required]);
       const inTemplate = [...template.matchAll(/\{(\w+)\}/g)].map(([, name]) => [name, true]);
 
-      expect({ route, security: operation.security }).toEqual({ route, security: [{ bearer: [ROUTE_ACCESS[route].scope] }] });
+      expect({ route, security: operation.security }).toEqual({ route, security: [{ bearer: [ROUTES[route as keyof typeof ROUTES].scope] }] });
       expect({ route, parameters: declared.sort() }).toEqual({ route, parameters: inTemplate.sort() });
-      expect({ route, errors: ['400', '401', '403', '503'].filter((status) => !operation.responses[status]) }).toEqual({ route, errors: [] });
+      expect({ route, errors: ['400', '401', '403', '429', '500', '503'].filter((status) => !operation.responses[status]) }).toEqual({ route, errors: [] });
     }
   });
 
-  it('describes every error as problem+json with the request id', () => {
+  it("describes every error as problem+json with the request id, but the bodies API Gateway writes itself", () => {
+    const problemJson = { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } };
+    const gateway = { 'application/json': { schema: { $ref: '#/components/schemas/GatewayMessage' } } };
     expect(checkedIn.components.schemas.Problem).toEqual(
       expect.objectContaining({ required: ['type', 'title', 'status', 'detail', 'requestId'] }),
     );
@@ -83,11 +102,9 @@ describe('openapi.json', () => {
       const [method, template] = route.split(' ');
       for (const [status, response] of Object.entries<any>(checkedIn.paths[template][method.toLowerCase()].responses)) {
         if (Number(status) < 400) continue;
-        expect({ route, status, content: response.content }).toEqual({
-          route,
-          status,
-          content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
-        });
+        // 401: the JWT authorizer; 429: throttling; 500: the function's problem+json, or the gateway's when the function failed.
+        const expected = status === '401' || status === '429' ? gateway : status === '500' ? { ...problemJson, ...gateway } : problemJson;
+        expect({ route, status, content: response.content }).toEqual({ route, status, content: expected });
       }
     }
   });
@@ -97,7 +114,7 @@ describe('the functions serverless.yml routes to', () => {
   // A request with bad input reaches the route's validation (400); a route missing from the function's
   // dispatch table would answer 404 "No route" instead. Nothing here reaches the database.
   it('each serve every route they are given', async () => {
-    for (const [route, name] of serverlessRoutes()) {
+    for (const [route, { name }] of serverlessRoutes()) {
       const { handler } = require(`../../functions/${name}`) as { handler: Invocable };
       const params = Object.fromEntries([...route.matchAll(/\{(\w+)\}/g)].map(([, param]) => [param, 'not-a-uuid']));
       const bad = { route, pathParameters: params, query: { limit: '0' }, body: { unknownField: 1 } };

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { closeConnections } from '../../shared/db/sequelize';
-import { READ_SCOPE, ROUTE_ACCESS, WRITE_SCOPE } from '../../shared/http/access';
+import { READ_SCOPE, ROUTES, WRITE_SCOPE } from '../../shared/http/routes';
 import { callerFromClaims, claimList } from '../../shared/http/auth';
 import { resetDatabase, withClient } from '../support/db';
 import { FULL_ACCESS_CLAIMS, invoke, type HttpReply } from '../support/events';
@@ -26,17 +26,20 @@ beforeEach(async () => {
 afterAll(closeConnections);
 
 describe.each(ROUTE_CASES.map((routeCase) => [routeCase.route, routeCase] as const))('%s', (route, routeCase) => {
-  const access = ROUTE_ACCESS[route];
+  const access = ROUTES[route];
   const otherScope = access.scope === READ_SCOPE ? WRITE_SCOPE : READ_SCOPE;
 
-  it('answers 401 problem+json with a Bearer challenge when no identity reached the service, and changes nothing', async () => {
+  it("answers API Gateway's own 401 with a Bearer challenge when no identity reached the service, and changes nothing", async () => {
     const before = await rowCounts();
     const reply = await send(routeCase, fixture, null);
 
     expect(reply).toEqual({
       status: 401,
-      headers: { 'Content-Type': 'application/problem+json', 'WWW-Authenticate': 'Bearer realm="school-roster"' },
-      body: problem(401, 'Unauthorized', 'A valid bearer token is required.'),
+      headers: {
+        'Content-Type': 'application/json',
+        'WWW-Authenticate': 'Bearer scope="" error="invalid_token" error_description="the token is missing or not valid"',
+      },
+      body: { message: 'Unauthorized' },
     });
     expect(await rowCounts()).toEqual(before);
   });
@@ -105,22 +108,22 @@ describe.each(ROUTE_CASES.map((routeCase) => [routeCase.route, routeCase] as con
   }
 });
 
-describe('the access table', () => {
+describe('the route table', () => {
   it('requires roster/read for every GET and roster/write for every POST, PUT and DELETE', () => {
-    for (const [route, { scope }] of Object.entries(ROUTE_ACCESS)) {
+    for (const [route, { scope }] of Object.entries(ROUTES)) {
       const method = route.split(' ')[0];
       expect({ route, scope }).toEqual({ route, scope: method === 'GET' ? READ_SCOPE : WRITE_SCOPE });
     }
   });
 
   it('lets a school-limited token reach only routes that name one school in their path', () => {
-    for (const [route, { reach }] of Object.entries(ROUTE_ACCESS)) {
+    for (const [route, { reach }] of Object.entries(ROUTES)) {
       if (reach === 'school') expect(route).toMatch(/^[A-Z]+ \/schools\/\{schoolId\}/);
     }
   });
 
-  it('covers every route the suites exercise', () => {
-    for (const { route } of ROUTE_CASES) expect(Object.keys(ROUTE_ACCESS)).toContain(route);
+  it('has a case in the suites for every route, in its order', () => {
+    expect(ROUTE_CASES.map(({ route }) => route)).toEqual(Object.keys(ROUTES));
   });
 });
 

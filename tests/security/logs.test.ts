@@ -91,7 +91,7 @@ describe('logs', () => {
           level: 'ERROR',
           message: 'request failed',
           routeKey: 'POST /users',
-          error: expect.objectContaining({ type: 'SequelizeDatabaseError', code: 'P0001' }),
+          error: expect.objectContaining({ name: 'SequelizeDatabaseError', code: 'P0001', sqlState: 'P0001' }),
         }),
         expect.objectContaining({ level: 'INFO', message: 'request handled', statusCode: 500 }),
       ]);
@@ -108,6 +108,81 @@ describe('logs', () => {
 
     expect(entries(text)).toEqual([expect.objectContaining({ routeKey: 'GET /users/{userId}', statusCode: 400 })]);
     for (const secret of SECRETS) expect(text).not.toContain(secret);
+  });
+});
+
+describe('error lines', () => {
+  const duplicate = { firstName: PERSON.firstName, lastName: PERSON.lastName, email: PERSON.email };
+  let logger: typeof import('../../shared/logger').logger;
+  let getModels: typeof import('../../shared/db/sequelize').getModels;
+  beforeAll(() => {
+    ({ logger } = require('../../shared/logger'));
+    ({ getModels } = require('../../shared/db/sequelize'));
+  });
+
+  it('carry a Sequelize error\'s name, SQLSTATE, constraint, table and stack, and no value of the row', async () => {
+    const { User } = getModels();
+    await User.create(duplicate);
+    const error = await User.create({ ...duplicate, email: PERSON.email.toUpperCase() }).then(
+      () => new Error('the duplicate was created'),
+      (e: Error) => e,
+    );
+    // The database error quotes the email; the log line must not.
+    expect(JSON.stringify({ ...error, message: error.message })).toContain(PERSON.email.toUpperCase());
+
+    const text = await captureLogs(async () => logger.error('roster sync failed', error));
+
+    expect(entries(text)).toEqual([
+      expect.objectContaining({
+        level: 'ERROR',
+        message: 'roster sync failed',
+        error: {
+          name: 'SequelizeUniqueConstraintError',
+          code: '23505',
+          sqlState: '23505',
+          severity: 'ERROR',
+          schema: 'public',
+          table: 'users',
+          constraint: 'users_email_live_key',
+          routine: expect.any(String),
+          stack: expect.arrayContaining([expect.stringMatching(/^at .*sequelize/)]),
+        },
+      }),
+    ]);
+    for (const secret of [...SECRETS, PERSON.email.toUpperCase()]) expect(text).not.toContain(secret);
+  });
+
+  it('carry a pg error\'s SQLSTATE and names (the sync\'s own connection), never its detail', async () => {
+    const error = await withClient(async (c) => {
+      await c.query(`INSERT INTO users ("userId", "firstName", "email", "createdAt", "updatedAt") VALUES (gen_random_uuid(), $1, $2, now(), now())`, [PERSON.firstName, PERSON.email]);
+      return c.query(`INSERT INTO users ("userId", "firstName", "email", "createdAt", "updatedAt") VALUES (gen_random_uuid(), $1, $2, now(), now())`, [PERSON.firstName, PERSON.email]).catch((e: unknown) => e as Error);
+    });
+    expect(error).toMatchObject({ detail: expect.stringContaining(PERSON.email) });
+
+    const text = await captureLogs(async () => logger.error('roster sync failed', { error }));
+
+    expect(entries(text)).toEqual([
+      expect.objectContaining({
+        error: expect.objectContaining({ name: 'error', code: '23505', sqlState: '23505', table: 'users', constraint: 'users_email_live_key', stack: expect.any(Array) }),
+      }),
+    ]);
+    expect(entries(text)[0].error).not.toHaveProperty('detail');
+    expect(entries(text)[0].error).not.toHaveProperty('message');
+    for (const secret of SECRETS) expect(text).not.toContain(secret);
+  });
+
+  it('carry another error\'s message with emails scrubbed, and its cause', async () => {
+    const error = new Error(`Query read timeout`, { cause: Object.assign(new Error(`no route for ${PERSON.email}`), { code: 'EHOSTUNREACH' }) });
+
+    const text = await captureLogs(async () => logger.error('roster sync failed', error));
+
+    expect(entries(text)[0].error).toEqual({
+      name: 'Error',
+      message: 'Query read timeout',
+      stack: expect.arrayContaining([expect.stringMatching(/^at /)]),
+      cause: { name: 'Error', code: 'EHOSTUNREACH', message: 'no route for [redacted]', stack: expect.any(Array) },
+    });
+    expect(text).not.toContain(PERSON.email);
   });
 });
 

@@ -1,0 +1,210 @@
+import type * as z from 'zod';
+import {
+  CreateSchoolBody,
+  CreateUserBody,
+  IdempotencyHeaders,
+  LinkBody,
+  MemberListQuery,
+  MemberSchema,
+  MembershipPath,
+  MembershipSchema,
+  SchoolListQuery,
+  SchoolOfUserSchema,
+  SchoolPath,
+  SchoolSchema,
+  UserListQuery,
+  UserPath,
+  UserSchema,
+  pageOf,
+} from '../schemas';
+
+/** OAuth scopes of SPEC §7: reading needs `roster/read`, every change `roster/write`. */
+export const READ_SCOPE = 'roster/read';
+export const WRITE_SCOPE = 'roster/write';
+type Scope = typeof READ_SCOPE | typeof WRITE_SCOPE;
+
+/**
+ * What a token limited by a `schools` claim may reach on a route:
+ * - `school`: the route acts on the school named by its `{schoolId}` path parameter, which must be one
+ *   of the token's schools;
+ * - `district`: the route reaches records of every school (all users, all schools, a user's memberships
+ *   everywhere, creating records that belong to no school yet), so a school-limited token is refused.
+ * A token without a `schools` claim reaches every route its scopes allow.
+ */
+type Reach = 'school' | 'district';
+
+/** The Lambda functions of serverless.yml that serve HTTP routes. */
+export type FunctionName = 'create-user' | 'create-school' | 'link' | 'list';
+
+/** A success answer: its description, its body and whether it carries `Location`. */
+interface Success {
+  description: string;
+  body?: z.ZodType;
+  location?: boolean;
+  /** A creating route run once per Idempotency-Key: a replay carries `Idempotent-Replayed: true`. */
+  replayable?: boolean;
+}
+
+export interface Route {
+  /** The function serverless.yml routes it to (tests/openapi checks serverless.yml against this table). */
+  function: FunctionName;
+  scope: Scope;
+  reach: Reach;
+  /**
+   * How the function writes its errors: RFC 9457 problem+json (SPEC §4.1). The OneRoster routes (§8)
+   * will add their `imsx` payloads as a second format.
+   */
+  errorFormat: 'problem+json';
+  /** What the function validates: path parameters, query string, body (required unless said), headers. */
+  request: { params?: z.ZodType; query?: z.ZodType; body?: z.ZodType; bodyOptional?: boolean; headers?: z.ZodType };
+  /** The OpenAPI operation: id, summary, its successes and the errors of its own (the common ones are added). */
+  operationId: string;
+  summary: string;
+  description?: string;
+  success: Partial<Record<200 | 201 | 204, Success>>;
+  errors?: Partial<Record<404 | 409 | 422, string>>;
+}
+
+/**
+ * Every HTTP route of SPEC §4, once: the functions' dispatch (shared/http/router.ts), the access rules
+ * (shared/http/auth.ts), the OpenAPI paths (scripts/openapi-document.ts) and the tests' route matrix
+ * (tests/support/routes.ts) are read from it, and serverless.yml's httpApi events are checked against it.
+ * A route missing here is refused (403) whatever the token. Plain data: no handler code, so a function's
+ * bundle holds only its own handlers.
+ */
+export const ROUTES = {
+  'POST /users': {
+    function: 'create-user',
+    scope: WRITE_SCOPE,
+    reach: 'district',
+    errorFormat: 'problem+json',
+    request: { body: CreateUserBody, headers: IdempotencyHeaders },
+    operationId: 'createUser',
+    summary: 'Create a user',
+    success: { 201: { description: 'The user created.', body: UserSchema, location: true, replayable: true } },
+    errors: {
+      409: 'The email (case-insensitively) or userName is already taken by a live record.',
+      422: 'The Idempotency-Key was already used with another body.',
+    },
+  },
+  'POST /schools': {
+    function: 'create-school',
+    scope: WRITE_SCOPE,
+    reach: 'district',
+    errorFormat: 'problem+json',
+    request: { body: CreateSchoolBody, headers: IdempotencyHeaders },
+    operationId: 'createSchool',
+    summary: 'Create a school',
+    success: { 201: { description: 'The school created.', body: SchoolSchema, location: true, replayable: true } },
+    errors: { 409: 'The code is already taken by a live record.', 422: 'The Idempotency-Key was already used with another body.' },
+  },
+  'PUT /schools/{schoolId}/users/{userId}': {
+    function: 'link',
+    scope: WRITE_SCOPE,
+    reach: 'school',
+    errorFormat: 'problem+json',
+    request: { params: MembershipPath, body: LinkBody, bodyOptional: true },
+    operationId: 'linkUserToSchool',
+    summary: 'Make a user a member of a school, or change the role of a membership',
+    description: "No body links with the default role (`teacher`), or keeps an existing membership's role.",
+    success: {
+      200: { description: 'The membership existed; its role is updated if the body names another.', body: MembershipSchema },
+      201: { description: 'The membership created.', body: MembershipSchema, location: true },
+    },
+    errors: { 404: 'No such user or school (a deleted record counts as missing).' },
+  },
+  'DELETE /schools/{schoolId}/users/{userId}': {
+    function: 'link',
+    scope: WRITE_SCOPE,
+    reach: 'school',
+    errorFormat: 'problem+json',
+    request: { params: MembershipPath },
+    operationId: 'unlinkUserFromSchool',
+    summary: 'End a membership',
+    success: { 204: { description: 'The membership is gone.' } },
+    errors: { 404: 'No such user, school or membership.' },
+  },
+  'GET /users': {
+    function: 'list',
+    scope: READ_SCOPE,
+    reach: 'district',
+    errorFormat: 'problem+json',
+    request: { query: UserListQuery },
+    operationId: 'listUsers',
+    summary: 'List users by lastName, firstName, userId',
+    success: { 200: { description: 'A page of users.', body: pageOf(UserSchema) } },
+  },
+  'GET /schools': {
+    function: 'list',
+    scope: READ_SCOPE,
+    reach: 'district',
+    errorFormat: 'problem+json',
+    request: { query: SchoolListQuery },
+    operationId: 'listSchools',
+    summary: 'List schools by name, schoolId',
+    success: { 200: { description: 'A page of schools.', body: pageOf(SchoolSchema) } },
+  },
+  'GET /users/{userId}': {
+    function: 'list',
+    scope: READ_SCOPE,
+    reach: 'district',
+    errorFormat: 'problem+json',
+    request: { params: UserPath },
+    operationId: 'getUser',
+    summary: 'Get a user',
+    success: { 200: { description: 'The user.', body: UserSchema } },
+    errors: { 404: 'No such user (a deleted record counts as missing).' },
+  },
+  'GET /schools/{schoolId}': {
+    function: 'list',
+    scope: READ_SCOPE,
+    reach: 'school',
+    errorFormat: 'problem+json',
+    request: { params: SchoolPath },
+    operationId: 'getSchool',
+    summary: 'Get a school',
+    success: { 200: { description: 'The school.', body: SchoolSchema } },
+    errors: { 404: 'No such school (a deleted record counts as missing).' },
+  },
+  'GET /users/{userId}/schools': {
+    function: 'list',
+    scope: READ_SCOPE,
+    reach: 'district',
+    errorFormat: 'problem+json',
+    request: { params: UserPath, query: SchoolListQuery },
+    operationId: 'listSchoolsOfUser',
+    summary: "List a user's schools, each with the membership",
+    success: { 200: { description: 'A page of schools.', body: pageOf(SchoolOfUserSchema) } },
+    errors: { 404: 'No such user (a deleted record counts as missing).' },
+  },
+  'GET /schools/{schoolId}/users': {
+    function: 'list',
+    scope: READ_SCOPE,
+    reach: 'school',
+    errorFormat: 'problem+json',
+    request: { params: SchoolPath, query: MemberListQuery },
+    operationId: 'listSchoolMembers',
+    summary: "List a school's members, each with the membership",
+    success: { 200: { description: 'A page of users.', body: pageOf(MemberSchema) } },
+    errors: { 404: 'No such school (a deleted record counts as missing).' },
+  },
+} as const satisfies Record<string, Route>;
+
+export type RouteKey = keyof typeof ROUTES;
+
+/** The table's entry for an API Gateway route key, or undefined for a key it does not list. */
+export function routeOf(routeKey: string): Route | undefined {
+  return Object.hasOwn(ROUTES, routeKey) ? ROUTES[routeKey as RouteKey] : undefined;
+}
+
+/**
+ * Errors any route may answer besides its own: 400 bad input, 401 (API Gateway's authorizer), 403, 429
+ * (API Gateway's throttling), 500 and 503; and for any method but GET, whose body is parsed, 413 and 415.
+ */
+export function statusesOf(routeKey: RouteKey): number[] {
+  const route: Route = ROUTES[routeKey];
+  const withBody = !routeKey.startsWith('GET ') ? [413, 415] : [];
+  return [...Object.keys(route.success).map(Number), ...Object.keys(route.errors ?? {}).map(Number), 400, 401, 403, ...withBody, 429, 500, 503].sort(
+    (a, b) => a - b,
+  );
+}
