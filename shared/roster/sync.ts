@@ -17,6 +17,12 @@ const SYNC_LOCK_KEY = 724_100_004;
 export interface SyncOptions {
   /** The roster's location; `ROSTER_SOURCE` when not given. */
   source?: string;
+  /**
+   * A roster already read from elsewhere (a OneRoster REST pull, shared/roster/oneroster-rest.ts), used
+   * instead of opening `source`; the run closes it, whatever its outcome. Pulled before the run, a slow
+   * SIS never holds the lock or a transaction open.
+   */
+  rosterSource?: RosterSource;
   /** Applies a bulk run that the delete-ratio safety would refuse. */
   force?: boolean;
   onProgress?: (progress: SyncProgress) => void;
@@ -97,13 +103,19 @@ async function stageRoster(db: pg.ClientBase, options: SyncOptions, manifest: Ma
  */
 export async function runRosterSync(options: SyncOptions = {}): Promise<SyncSummary> {
   const started = Date.now();
-  const location = options.source ?? config.roster.source ?? null;
+  const location = options.rosterSource?.location ?? options.source ?? config.roster.source ?? null;
   const force = options.force ?? false;
   const run = blankRun(location, force);
   // The run's own connection, with the sync's timeouts: COPY, the run's transaction and the session lock
   // need one session, and the run records are written on it outside the transaction so that they
   // survive a rollback.
-  const db = await openSyncConnection();
+  // A source handed in is closed here when the run ends before reading it (no connection, skipped, or
+  // failed early), so a pulled roster never outlives its run in the function's /tmp.
+  let handedOver = options.rosterSource;
+  const db = await openSyncConnection().catch(async (error: unknown) => {
+    await handedOver?.close().catch(() => {});
+    throw error;
+  });
   let runId: string | null = null;
   let locked = false;
   let broken = false;
@@ -137,7 +149,8 @@ export async function runRosterSync(options: SyncOptions = {}): Promise<SyncSumm
     if (!location) throw new RosterInputError('No roster source: set ROSTER_SOURCE or pass a source');
 
     const log = new ErrorLog();
-    const source = await openRosterSource(location);
+    const source = options.rosterSource ?? (await openRosterSource(location));
+    handedOver = undefined;
     let applied: ApplyResult;
     try {
       const manifest = await readManifest(source);
@@ -171,6 +184,7 @@ export async function runRosterSync(options: SyncOptions = {}): Promise<SyncSumm
     if (!(error instanceof RosterInputError)) logger.error('roster sync failed', error as Error);
     return await finish();
   } finally {
+    await handedOver?.close().catch(() => {});
     // Ending the session also drops its lock; unlocking first keeps the order explicit.
     if (locked && !broken) await db.query('SELECT pg_advisory_unlock($1)', [SYNC_LOCK_KEY]).catch(() => {});
     await db.end().catch(() => {});
