@@ -16,7 +16,7 @@ import { freePort } from '../scripts/free-port';
 import { startLocalPostgres } from '../scripts/local-postgres';
 import { migrateUp } from '../shared/db/migrator';
 import { filterToSql, parseFilter, type FilterFields } from '../shared/oneroster/filter';
-import { openSequelize, recreateDatabase } from '../tests/support/databases';
+import { openSequelize, recreateDatabase } from '../scripts/databases';
 
 const USERS = 120_000;
 const RUNS = Number(process.env.BENCH_RUNS ?? 50);

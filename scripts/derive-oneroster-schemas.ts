@@ -43,8 +43,7 @@ function main(): void {
   const schemas = document.components.schemas;
   const defs: Record<string, Json> = {};
   const pending = [...ROOTS];
-  while (pending.length > 0) {
-    const name = pending.pop()!;
+  for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
     if (name in defs) continue;
     if (!(name in schemas)) throw new Error(`${name} is not among the document's component schemas`);
     const found = new Set<string>();

@@ -17,7 +17,7 @@ import { OneRosterQueryError } from './errors';
 
 export type FilterOperator = '=' | '!=' | '>' | '>=' | '<' | '<=' | '~';
 
-export interface FilterPredicate {
+interface FilterPredicate {
   field: string;
   operator: FilterOperator;
   value: string;
@@ -26,7 +26,7 @@ export interface FilterPredicate {
 export type FilterTree = FilterPredicate | { logical: 'AND' | 'OR'; left: FilterPredicate; right: FilterPredicate };
 
 /** How one filterable OneRoster field is read in SQL. `sql` is the caller's trusted expression, never input. */
-export type FilterField =
+type FilterField =
   | { sql: string; type: 'text' }
   | { sql: string; type: 'datetime' }
   | { sql: string; type: 'enum'; values: readonly string[] };

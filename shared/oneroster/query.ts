@@ -3,14 +3,14 @@ import { OneRosterQueryError } from './errors';
 import { filterToSql, parseFilter, type FilterFields, type SqlFragment } from './filter';
 
 /** OneRoster 1.2's default page size. */
-export const DEFAULT_LIMIT = 100;
+const DEFAULT_LIMIT = 100;
 /**
  * The largest page served. A 1.2 user with a few roles is about 700 bytes of JSON, so 1,000 of them stay near
  * 0.7 MB, well inside Lambda's 6 MB response limit, and one page query stays within the API's statement
  * timeout. A larger `limit` is a 400, not quietly cut: a client that pages "until a short page" would take
  * a cut page for the last one and stop.
  */
-export const MAX_LIMIT = 1000;
+const MAX_LIMIT = 1000;
 /** OneRoster declares `offset` an int32. */
 const MAX_OFFSET = 2_147_483_647;
 

@@ -5,7 +5,7 @@ import { assertReachableUrl, publicOnlyLookup } from '../net/address-guard';
 import { RosterInputError } from './errors';
 
 /** The OAuth 2 client of a district at its SIS: plain values here; where they are kept is the caller's. */
-export interface ClientCredentials {
+interface ClientCredentials {
   clientId: string;
   clientSecret: string;
   /** Space-separated scopes to ask for; the SIS's default when absent. */
