@@ -53,6 +53,11 @@ const EnvSchema = z.object({
   ROSTER_SOURCE: z.string().min(1).optional(),
   /** A bulk run that would soft-delete more than this share of live roster-managed users or schools applies nothing. */
   ROSTER_MAX_DELETE_RATIO: z.coerce.number().min(0).max(1).default(0.1),
+  /**
+   * How many districts' syncs run at once when many are due (\`npm run sync -- --due\`, and the bound the
+   * scheduling fan-out is given): each holds one database connection for its whole run.
+   */
+  ROSTER_SYNC_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
   /** An S3-compatible endpoint (a local test server); unset in AWS, where the SDK finds the regional one. */
   S3_ENDPOINT: z.url().optional(),
 });
@@ -131,6 +136,7 @@ function loadConfig(env: NodeJS.ProcessEnv) {
     roster: Object.freeze({
       source: e.ROSTER_SOURCE,
       maxDeleteRatio: e.ROSTER_MAX_DELETE_RATIO,
+      syncConcurrency: e.ROSTER_SYNC_CONCURRENCY,
     }),
     s3: Object.freeze({
       endpoint: e.S3_ENDPOINT,
