@@ -303,10 +303,11 @@ async function applyUsers(db: Db, d: string, result: ApplyResult): Promise<void>
   await db.query(`
     UPDATE plan_users p SET user_id = NULL, adopted = false, owner = true
     FROM users u WHERE p.adopted AND u."userId" = p.user_id AND u."deletedAt" IS NOT NULL`);
-  // Who supplies the fields of a locked user may have changed while this run waited.
+  // A person this district takes (back) on may have been let go, or soft-deleted, by another district's
+  // run while this one waited: who supplies their fields, and whether they need restoring, is read again.
   await db.query(`
-    UPDATE plan_users p SET owner = false
-    WHERE p.owner AND p.adopted AND NOT ${ownsFields('p.user_id', 'now()', d)}`);
+    UPDATE plan_users p SET owner = ${ownsFields('p.user_id', 'now()', d)}, was_deleted = u."deletedAt" IS NOT NULL
+    FROM users u WHERE (p.adopted OR p.was_released) AND u."userId" = p.user_id`);
 
   // This district lets go of the identities its roster no longer lists, and of their roster links. The
   // user is soft-deleted only when no district holds them any longer and they did not come from the API.

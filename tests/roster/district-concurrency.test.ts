@@ -68,6 +68,47 @@ describe('two districts syncing at once', () => {
       expect(second.map((s) => s.status)).toEqual(['succeeded', 'succeeded']);
       expect(second[0].users.deleted + second[1].users.deleted).toBe(SHARED);
       expect(await outcome()).toEqual({ liveUsers: 60, sharedUsers: 0, links: [{ name: 'Alpha', n: 30 }, { name: 'Beta', n: 30 }] });
+
+      // Both take them back at once: the same users, restored once.
+      const third = await Promise.all([runRosterSync({ districtId: a, source: alpha }), runRosterSync({ districtId: b, source: beta })]);
+      expect(third.map((s) => [s.status, s.users.restored, s.users.created])).toEqual([['succeeded', expect.any(Number), 0], ['succeeded', expect.any(Number), 0]]);
+      expect(await outcome()).toEqual({ liveUsers: 100, sharedUsers: SHARED, links: [{ name: 'Alpha', n: 90 }, { name: 'Beta', n: 90 }] });
+
+      // Alpha lets go, then takes them back while Beta lets go: whichever commits first, Alpha holds them live.
+      await runRosterSync({ districtId: a, source: alphaAlone, force: true });
+      const fourth = await Promise.all([runRosterSync({ districtId: a, source: alpha }), runRosterSync({ districtId: b, source: betaAlone, force: true })]);
+      expect(fourth.map((s) => s.status)).toEqual(['succeeded', 'succeeded']);
+      expect(await outcome()).toEqual({ liveUsers: 100, sharedUsers: SHARED, links: [{ name: 'Alpha', n: 90 }, { name: 'Beta', n: 30 }] });
+    }
+  });
+
+  it('restores a person it takes back while another district lets them go and commits first', async () => {
+    const [a, b] = [await createDistrict('Alpha'), await createDistrict('Beta')];
+    const [alpha, beta, alphaAlone, betaAlone] = [roster('Alpha', false), roster('Beta', true), roster('Alpha', false, false), roster('Beta', true, false)].map(writeRoster);
+    await runRosterSync({ districtId: a, source: alpha });
+    await runRosterSync({ districtId: b, source: beta });
+    await runRosterSync({ districtId: a, source: alphaAlone, force: true });
+    // Beta's run pauses inside its transaction right after soft-deleting the shared people, locks held.
+    await withClient((c) => c.query(`
+      CREATE FUNCTION slow_soft_delete() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.05); RETURN NULL; END $$;
+      CREATE TRIGGER slow_soft_delete AFTER UPDATE ON users FOR EACH ROW
+        WHEN (OLD."deletedAt" IS NULL AND NEW."deletedAt" IS NOT NULL) EXECUTE FUNCTION slow_soft_delete();`));
+    try {
+      const betaLetsGo = runRosterSync({ districtId: b, source: betaAlone, force: true });
+      await withClient(async (c) => {
+        while ((await c.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = current_database()`)).rows.length === 0) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      });
+
+      // Alpha plans while the people are still live to it, then waits for Beta's locks.
+      const [alphaTakesBack, betaDone] = await Promise.all([runRosterSync({ districtId: a, source: alpha }), betaLetsGo]);
+
+      expect([alphaTakesBack.status, betaDone.status, betaDone.users.deleted]).toEqual(['succeeded', 'succeeded', SHARED]);
+      expect(alphaTakesBack.users.restored).toBe(SHARED);
+      expect(await outcome()).toEqual({ liveUsers: 100, sharedUsers: SHARED, links: [{ name: 'Alpha', n: 90 }, { name: 'Beta', n: 30 }] });
+    } finally {
+      await withClient((c) => c.query('DROP TRIGGER slow_soft_delete ON users; DROP FUNCTION slow_soft_delete();'));
     }
   });
 
