@@ -311,11 +311,11 @@ async function applyUsers(db: Db, d: string, result: ApplyResult): Promise<void>
 
   // This district lets go of the identities its roster no longer lists, and of their roster links. The
   // user is soft-deleted only when no district holds them any longer and they did not come from the API.
-  // Driven from the (small) set of rows to change, through the primary key: an IN (subquery) here let the
-  // planner, without statistics on rows this transaction wrote, scan the temporary table once per identity.
+  // Identities are found by their primary key from an array, never joined: the statistics of a district
+  // new to them say it has no rows, and a join then scanned the temporary table once per identity.
   await db.query(`
-    UPDATE user_roster_identities i SET "releasedAt" = now()
-    FROM gone_users g WHERE i."districtId" = ${d} AND i."sourcedId" = g.sourced_id`);
+    UPDATE user_roster_identities SET "releasedAt" = now()
+    WHERE "districtId" = ${d} AND "sourcedId" = ANY (ARRAY (SELECT sourced_id FROM gone_users))`);
   const released = await numbers<'deleted' | 'released'>(db, `
     WITH deleted AS (
       UPDATE users u SET "deletedAt" = now(), "updatedAt" = now()
@@ -386,8 +386,8 @@ async function applyUsers(db: Db, d: string, result: ApplyResult): Promise<void>
     SELECT ${d}, sourced_id, coalesce(user_id, new_user_id) FROM plan_users WHERE user_id IS NULL OR adopted
     RETURNING 1`) - counts.created;
   await db.query(`
-    UPDATE user_roster_identities i SET "releasedAt" = NULL, "heldSince" = now()
-    FROM plan_users p WHERE p.was_released AND i."districtId" = ${d} AND i."sourcedId" = p.sourced_id`);
+    UPDATE user_roster_identities SET "releasedAt" = NULL, "heldSince" = now()
+    WHERE "districtId" = ${d} AND "sourcedId" = ANY (ARRAY (SELECT sourced_id FROM plan_users WHERE was_released))`);
 }
 
 async function applyMemberships(db: Db, d: string, manifest: Manifest, mode: FileMode, result: ApplyResult): Promise<void> {
