@@ -18,6 +18,8 @@ const CONCURRENCY = process.env.ROSTER_SYNC_CONCURRENCY ?? '4';
 /** Samples the sync processes' connections every 50 ms while `work` runs (not the bench's own); returns the peak. */
 async function peakConnections<T>(url: string, benchPid: number, work: () => Promise<T>): Promise<{ result: T; peak: number }> {
   const probe = new pg.Client({ connectionString: url });
+  // The server may stop under an open client when the bench fails; the failure is the one to report.
+  probe.on('error', () => {});
   await probe.connect();
   let peak = 0;
   let running = true;
@@ -67,6 +69,7 @@ async function main(): Promise<void> {
     await admin.end();
     await run(process.execPath, ['--import', 'tsx', path.join(__dirname, '../scripts/migrate.ts')], { env: { ...process.env, DATABASE_URL: url } });
     const db = new pg.Client({ connectionString: url });
+    db.on('error', () => {});
     await db.connect();
     const benchPid = (await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
 
