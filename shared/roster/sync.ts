@@ -20,9 +20,11 @@ const SYNC_LOCK_KEY = 724_100_004;
 
 /**
  * How often one run applies its roster again after a deadlock or a unique violation: both come from
- * another district's run committing the same new person meanwhile, and the next try sees what it committed.
+ * another district's run committing the same new person (or email, or userName) meanwhile, and the next
+ * try sees what it committed. Each try can only meet the commits of runs that overlap it: 20 districts'
+ * first imports, 4 at a time, with colliding userNames needed up to 3 tries (bench/districts.ts).
  */
-const APPLY_ATTEMPTS = 4;
+const APPLY_ATTEMPTS = 10;
 
 export interface SyncOptions {
   /** The district to sync; the deployment's only district when not given (shared/roster/districts.ts). */
