@@ -15,7 +15,7 @@ const DISTRICTS = Number(process.env.BENCH_DISTRICTS ?? 20);
 const USERS_EACH = Number(process.env.BENCH_USERS_EACH ?? 10_000);
 const CONCURRENCY = process.env.ROSTER_SYNC_CONCURRENCY ?? '4';
 
-/** Samples the sync processes' connections every 50 ms while `work` runs (not the bench's own); returns the peak. */
+/** Samples the sync processes' connections every 50 ms while `work` runs (not the bench's own, nor autovacuum's); returns the peak. */
 async function peakConnections<T>(url: string, benchPid: number, work: () => Promise<T>): Promise<{ result: T; peak: number }> {
   const probe = new pg.Client({ connectionString: url });
   // The server may stop under an open client when the bench fails; the failure is the one to report.
@@ -26,7 +26,7 @@ async function peakConnections<T>(url: string, benchPid: number, work: () => Pro
   const sampling = (async () => {
     while (running) {
       const { rows } = await probe.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND pid <> $1`,
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND pid <> $1`,
         [benchPid],
       );
       peak = Math.max(peak, rows[0].n);
