@@ -107,6 +107,9 @@ function goneSql(what: 'schools' | 'identities', d: string, mode: FileMode): str
   return `${select} AND false`;
 }
 
+/** Arbitrary, fixed key of the transaction lock under which runs of different districts create users. */
+const USER_CREATION_LOCK_KEY = 724_100_006;
+
 function percent(part: number, whole: number): string {
   return `${Math.round((part / whole) * 1000) / 10}%`;
 }
@@ -272,6 +275,13 @@ async function applyUsers(db: Db, d: string, result: ApplyResult): Promise<void>
   // The API's unique rules (email case-insensitively, userName) hold among the file's rows too.
   await rejectRepeats(db, 'plan_users', 'users.csv', 'email', (t) => `lower(${t}.email)`, 'email');
   await rejectRepeats(db, 'plan_users', 'users.csv', 'username', (t) => `${t}.user_name`, 'username');
+
+  // A run that may create users first waits for any other district's run creating users to commit, then
+  // adopts what it committed: two SISes often share userNames (and the guest lecturer's email), and two
+  // runs inserting the same value at once fail one another, again on every retry while others keep
+  // starting (bench/districts.ts: 20 districts' first imports, 4 at a time). Taken before any row lock,
+  // and only by runs that create, so it closes no cycle with them; a run that creates nobody never waits.
+  await db.query(`SELECT pg_advisory_xact_lock(${USER_CREATION_LOCK_KEY}) FROM plan_users WHERE user_id IS NULL LIMIT 1`);
 
   // Adoption (SPEC §5.1): a row with no identity here whose email is a live user's that this district does
   // not know yet (made through the API, or held by another district) becomes that user. When another
