@@ -5,7 +5,7 @@ import { getSequelize } from '../db/sequelize';
 import { RosterInputError } from './errors';
 
 /** What a sync needs of its district. */
-export interface SyncDistrict {
+interface SyncDistrict {
   districtId: string;
   rosterSource: string | null;
   maxDeleteRatio: number | null;
