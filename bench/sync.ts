@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     for (let round = 1; round <= ROUNDS; round++) {
       const db = new pg.Client({ connectionString: databaseUrl });
       await db.connect();
-      await db.query('TRUNCATE users, schools, user_schools, roster_sync_runs CASCADE');
+      await db.query('TRUNCATE users, schools, user_schools, roster_sync_runs, districts CASCADE');
       await db.query('VACUUM ANALYZE');
       await db.end();
       const first = await sync(databaseUrl, bulk);

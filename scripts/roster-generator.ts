@@ -11,6 +11,8 @@ export interface GenerateOptions {
   version?: '1.1' | '1.2';
   /** Writes a delta of this share of the users (their family name changed) instead of a bulk roster. */
   delta?: number;
+  /** The users' email domain (several districts' people apart); `district.example.org` by default. */
+  emailDomain?: string;
 }
 
 export interface GeneratedRoster {
@@ -140,7 +142,7 @@ export async function generateRoster(options: GenerateOptions): Promise<Generate
     result.memberships += orgs.length;
     const id = `usr-${pad(n, 7)}`;
     const userName = `${given[0]}${family}${n}`.toLowerCase().replace(/[^a-z0-9]/g, '');
-    const email = `${userName}@district.example.org`;
+    const email = `${userName}@${options.emailDomain ?? 'district.example.org'}`;
     // Administrators also belong to the district org, which the sync counts and skips.
     const orgList = role === 'administrator' ? [...orgs, 'org-district'] : orgs;
     if (version === '1.1') {

@@ -62,6 +62,11 @@ const EnvSchema = z.object({
    * run; locally (`npm run sync`), none, as no function timeout bounds a CLI run.
    */
   ROSTER_SYNC_TIMEOUT_MS: z.coerce.number().int().min(0).optional(),
+  /**
+   * How many districts' syncs run at once when many are due (`npm run sync -- --due`, and the bound the
+   * scheduling fan-out is given): each holds one database connection for its whole run.
+   */
+  ROSTER_SYNC_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
   /** An S3-compatible endpoint (a local test server); unset in AWS, where the SDK finds the regional one. */
   S3_ENDPOINT: z.url().optional(),
 });
@@ -144,6 +149,7 @@ function loadConfig(env: NodeJS.ProcessEnv) {
       source: e.ROSTER_SOURCE,
       maxDeleteRatio: e.ROSTER_MAX_DELETE_RATIO,
       syncTimeoutMs: e.ROSTER_SYNC_TIMEOUT_MS ?? (deployed ? Math.max(e.FUNCTION_TIMEOUT_MS - SYNC_WRAP_UP_MS, 1000) : 0),
+      syncConcurrency: e.ROSTER_SYNC_CONCURRENCY,
     }),
     s3: Object.freeze({
       endpoint: e.S3_ENDPOINT,

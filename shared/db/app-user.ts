@@ -43,6 +43,6 @@ export async function provisionAppUser(sequelize: Sequelize, user: string, passw
   await statement(`'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO %I', $1::text`, user);
   // The roster sync refreshes the planner's statistics after a large import (PostgreSQL 17's MAINTAIN;
   // before 17 only the owner may, and the sync's ANALYZE of these tables is skipped with a warning).
-  if (maintain) await statement(`'GRANT MAINTAIN ON users, schools, user_schools TO %I', $1::text`, user);
+  if (maintain) await statement(`'GRANT MAINTAIN ON users, schools, user_schools, user_roster_identities TO %I', $1::text`, user);
   await statement(`'REVOKE ALL ON "SequelizeMeta" FROM %I', $1::text`, user);
 }

@@ -46,9 +46,8 @@ function isUnavailable(error: unknown): boolean {
 const UNIQUE_FIELDS: Record<string, string> = {
   users_email_live_key: 'email',
   users_user_name_live_key: 'userName',
-  users_sourced_id_key: 'sourcedId',
   schools_code_live_key: 'code',
-  schools_sourced_id_key: 'sourcedId',
+  schools_district_sourced_id_key: 'sourcedId',
 };
 
 /** Maps a database error to the caller's error, once, for every service. */

@@ -17,6 +17,8 @@ export class School extends Model<InferAttributes<School>, InferCreationAttribut
   declare name: string;
   declare code: CreationOptional<string | null>;
   declare sourcedId: CreationOptional<string | null>;
+  /** The district whose roster holds this school (null: made through the API). */
+  declare districtId: CreationOptional<string | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
   declare deletedAt: CreationOptional<Date | null>;
@@ -33,6 +35,7 @@ export class School extends Model<InferAttributes<School>, InferCreationAttribut
         name: { type: DataTypes.STRING(255), allowNull: false },
         code: { type: DataTypes.STRING(64), allowNull: true },
         sourcedId: { type: DataTypes.STRING(255), allowNull: true },
+        districtId: { type: DataTypes.UUID, allowNull: true },
         createdAt: DataTypes.DATE,
         updatedAt: DataTypes.DATE,
         deletedAt: DataTypes.DATE,

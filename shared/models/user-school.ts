@@ -16,6 +16,8 @@ export class UserSchool extends Model<InferAttributes<UserSchool>, InferCreation
   declare schoolSchoolId: ForeignKey<string>;
   declare role: CreationOptional<Role>;
   declare source: CreationOptional<LinkSource>;
+  /** The district whose roster made the link (null for a link made through the API). */
+  declare districtId: CreationOptional<string | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
 
@@ -25,6 +27,7 @@ export class UserSchool extends Model<InferAttributes<UserSchool>, InferCreation
         userSchoolId: { type: DataTypes.UUID, primaryKey: true, defaultValue: DataTypes.UUIDV4 },
         role: { type: DataTypes.STRING(32), allowNull: false, defaultValue: 'teacher', validate: { isIn: [ROLES] } },
         source: { type: DataTypes.STRING(16), allowNull: false, defaultValue: 'api', validate: { isIn: [LINK_SOURCES] } },
+        districtId: { type: DataTypes.UUID, allowNull: true },
         createdAt: DataTypes.DATE,
         updatedAt: DataTypes.DATE,
       },

@@ -9,6 +9,7 @@ import {
   type NonAttribute,
   type Sequelize,
 } from 'sequelize';
+import { LINK_SOURCES, type LinkSource } from '../roles';
 import type { School } from './school';
 import type { UserSchool } from './user-school';
 
@@ -18,7 +19,10 @@ export class User extends Model<InferAttributes<User>, InferCreationAttributes<U
   declare lastName: CreationOptional<string | null>;
   declare email: CreationOptional<string | null>;
   declare userName: CreationOptional<string | null>;
+  /** The identity of the district whose roster supplies the fields (user_roster_identities holds them all). */
   declare sourcedId: CreationOptional<string | null>;
+  /** Who made the user: a user made through the API is never soft-deleted by a roster. */
+  declare source: CreationOptional<LinkSource>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
   declare deletedAt: CreationOptional<Date | null>;
@@ -37,6 +41,7 @@ export class User extends Model<InferAttributes<User>, InferCreationAttributes<U
         email: { type: DataTypes.STRING(255), allowNull: true },
         userName: { type: DataTypes.STRING(255), allowNull: true },
         sourcedId: { type: DataTypes.STRING(255), allowNull: true },
+        source: { type: DataTypes.STRING(16), allowNull: false, defaultValue: 'api', validate: { isIn: [LINK_SOURCES] } },
         createdAt: DataTypes.DATE,
         updatedAt: DataTypes.DATE,
         deletedAt: DataTypes.DATE,

@@ -1,16 +1,20 @@
 import type pg from 'pg';
 import type { FileMode, Manifest } from './manifest';
-import { emptyCounts, type EntityCounts } from './types';
+import { emptyCounts, emptyUserCounts, type EntityCounts, type UserCounts } from './types';
 
 export interface ApplyOptions {
+  /** The district whose roster this is: every match, write and removal stays within it. */
+  districtId: string;
   force: boolean;
   maxDeleteRatio: number;
+  /** Where maxDeleteRatio came from, for the refusal's message. */
+  maxDeleteRatioName: string;
 }
 
 export interface ApplyResult {
   /** Set when the delete-ratio safety stopped the run: nothing may be committed. */
   refused?: string;
-  users: EntityCounts & { adopted: number };
+  users: UserCounts;
   schools: EntityCounts;
   memberships: EntityCounts;
   otherOrgs: number;
@@ -51,8 +55,9 @@ async function rejectRepeats(db: Db, table: string, file: string, column: string
 
 /**
  * Drops planned user rows whose email (case-insensitively) or userName is held by another live user,
- * reporting each. Only a value new to its record can clash (a record already holding a value holds it
- * alone), so a re-run of the same roster checks nothing.
+ * reporting each. Only a value this run would write can clash: rows of a person whose fields another
+ * district supplies write none, and a record already holding a value holds it alone, so a re-run of the
+ * same roster checks nothing.
  */
 async function rejectTakenUserValue(db: Db, field: 'email' | 'userName'): Promise<void> {
   const [value, current, csvColumn, same] =
@@ -62,7 +67,7 @@ async function rejectTakenUserValue(db: Db, field: 'email' | 'userName'): Promis
   await db.query(`
     WITH dropped AS (
       DELETE FROM plan_users p
-      WHERE p.${value} IS NOT NULL
+      WHERE p.${value} IS NOT NULL AND p.owner
         AND (p.user_id IS NULL OR p.was_deleted OR p.${current} IS NULL OR NOT ${same(`p.${value}`, `p.${current}`)})
         AND EXISTS (
           SELECT 1 FROM users x
@@ -75,33 +80,61 @@ async function rejectTakenUserValue(db: Db, field: 'email' | 'userName'): Promis
     SELECT 'users.csv', line, '${csvColumn}', format('${csvColumn} %s belongs to another user; this row is skipped', value) FROM dropped`);
 }
 
-/** The records a run soft-deletes: in bulk, those absent from the file; in delta, those marked tobedeleted. */
-function goneSql(table: 'users' | 'schools', key: string, stage: string, mode: FileMode, activeMatch: string): string {
-  const live = `t."sourcedId" IS NOT NULL AND t."deletedAt" IS NULL`;
+/** A district id spliced into the run's SQL (multi-statement scripts take no bound values): a UUID, or nothing. */
+function districtLiteral(districtId: string): string {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(districtId)) throw new Error('districtId must be a UUID');
+  return `'${districtId}'::uuid`;
+}
+
+/**
+ * The schools a run soft-deletes (in bulk, this district's schools absent from the file; in delta, those
+ * marked tobedeleted) and the identities it releases, by the same rule.
+ */
+function goneSql(what: 'schools' | 'identities', d: string, mode: FileMode): string {
+  const [select, stage, activeMatch] =
+    what === 'schools'
+      ? [`SELECT t."schoolId" AS id FROM schools t WHERE t."districtId" = ${d} AND t."deletedAt" IS NULL`, 'stage_orgs', `s.type = 'school'`]
+      : [`SELECT t."userId" AS id, t."sourcedId" AS sourced_id FROM user_roster_identities t WHERE t."districtId" = ${d} AND t."releasedAt" IS NULL`, 'stage_users', 'true'];
   if (mode === 'bulk') {
     // A staged row protects its record even when invalid: a typo must not delete anybody.
-    return `SELECT t."${key}" AS id FROM ${table} t WHERE ${live}
+    return `${select}
       AND NOT EXISTS (SELECT 1 FROM ${stage} s WHERE s.sourced_id = t."sourcedId" AND s.status = 'active' AND (${activeMatch} OR NOT s.valid))`;
   }
   if (mode === 'delta') {
-    return `SELECT t."${key}" AS id FROM ${table} t WHERE ${live}
+    return `${select}
       AND EXISTS (SELECT 1 FROM ${stage} s WHERE s.sourced_id = t."sourcedId" AND s.status = 'tobedeleted' AND s.valid)`;
   }
-  return `SELECT NULL::uuid AS id WHERE false`;
+  return `${select} AND false`;
 }
+
+/** Arbitrary, fixed key of the transaction lock under which runs of different districts create users. */
+const USER_CREATION_LOCK_KEY = 724_100_006;
 
 function percent(part: number, whole: number): string {
   return `${Math.round((part / whole) * 1000) / 10}%`;
 }
 
 /**
- * Applies the staged roster with a handful of set-based statements, inside the caller's transaction.
- * Counts come from the statements themselves (RETURNING, row counts): nothing is written, and no
- * `updatedAt` moves, for a record whose values did not change.
+ * Whether the district of identity `i` (held since `since`) supplies its user's fields: no other district
+ * holds the user since earlier (SPEC §5.1, "the district that first held them"). Ties go to the lower
+ * district id, so two runs never both claim a person.
+ */
+function ownsFields(userId: string, since: string, d: string): string {
+  return `NOT EXISTS (
+    SELECT 1 FROM user_roster_identities o
+    WHERE o."userId" = ${userId} AND o."districtId" <> ${d} AND o."releasedAt" IS NULL
+      AND (o."heldSince", o."districtId") < (${since}, ${d}))`;
+}
+
+/**
+ * Applies the staged roster of one district with a handful of set-based statements, inside the caller's
+ * transaction. Counts come from the statements themselves (RETURNING, row counts): nothing is written,
+ * and no `updatedAt` moves, for a record whose values did not change.
  */
 export async function applyRoster(db: Db, manifest: Manifest, options: ApplyOptions): Promise<ApplyResult> {
+  const d = districtLiteral(options.districtId);
   const result: ApplyResult = {
-    users: { ...emptyCounts(), adopted: 0 },
+    users: emptyUserCounts(),
     schools: emptyCounts(),
     memberships: emptyCounts(),
     otherOrgs: 0,
@@ -121,43 +154,55 @@ export async function applyRoster(db: Db, manifest: Manifest, options: ApplyOpti
     WHERE u.valid AND btrim(o.id) <> '';
     ANALYZE stage_links;`);
 
+  // A user row matches this district's identity (held or released); `owner` says whether this district
+  // supplies the person's fields. `new_user_id` is the id a row that creates a user will take.
   await db.query(`
     CREATE TEMP TABLE plan_schools ON COMMIT DROP AS
     SELECT o.line, o.sourced_id, o.name, o.code, s."schoolId" AS school_id, s."deletedAt" IS NOT NULL AS was_deleted
-    FROM stage_orgs o LEFT JOIN schools s ON s."sourcedId" = o.sourced_id
+    FROM stage_orgs o LEFT JOIN schools s ON s."districtId" = ${d} AND s."sourcedId" = o.sourced_id
     WHERE o.type = 'school' AND o.valid AND o.status = 'active';
     CREATE TEMP TABLE plan_users ON COMMIT DROP AS
     SELECT su.line, su.sourced_id, su.first_name, su.last_name, su.email, su.user_name,
-           u."userId" AS user_id, u."deletedAt" IS NOT NULL AS was_deleted, false AS adopted,
-           u."firstName" AS cur_first_name, u."lastName" AS cur_last_name, u.email AS cur_email, u."userName" AS cur_user_name
-    FROM stage_users su LEFT JOIN users u ON u."sourcedId" = su.sourced_id
+           i."userId" AS user_id, gen_random_uuid() AS new_user_id,
+           coalesce(u."deletedAt" IS NOT NULL, false) AS was_deleted, coalesce(i."releasedAt" IS NOT NULL, false) AS was_released,
+           false AS adopted,
+           i."userId" IS NULL OR (i."releasedAt" IS NULL AND ${ownsFields('i."userId"', 'i."heldSince"', d)})
+             OR (i."releasedAt" IS NOT NULL AND ${ownsFields('i."userId"', 'now()', d)}) AS owner,
+           u."firstName" AS cur_first_name, u."lastName" AS cur_last_name, u.email AS cur_email, u."userName" AS cur_user_name,
+           u."sourcedId" AS cur_sourced_id
+    FROM stage_users su
+    LEFT JOIN user_roster_identities i ON i."districtId" = ${d} AND i."sourcedId" = su.sourced_id
+    LEFT JOIN users u ON u."userId" = i."userId"
     WHERE su.valid AND su.status = 'active';
     ANALYZE plan_schools; ANALYZE plan_users;
-    CREATE TEMP TABLE gone_schools ON COMMIT DROP AS ${goneSql('schools', 'schoolId', 'stage_orgs', manifest.orgs, `s.type = 'school'`)};
-    CREATE TEMP TABLE gone_users ON COMMIT DROP AS ${goneSql('users', 'userId', 'stage_users', manifest.users, 'true')};`);
+    CREATE TEMP TABLE gone_schools ON COMMIT DROP AS ${goneSql('schools', d, manifest.orgs)};
+    CREATE TEMP TABLE gone_users ON COMMIT DROP AS ${goneSql('identities', d, manifest.users)};`);
 
-  const refusal = await checkDeleteRatio(db, manifest, options);
+  const refusal = await checkDeleteRatio(db, manifest, options, d);
   if (refusal) return { ...result, refused: refusal };
 
-  await applySchools(db, result);
-  await applyUsers(db, result);
+  await applySchools(db, d, result);
+  await applyUsers(db, d, result);
   // Autovacuum has not seen the rows this transaction wrote: fresh statistics keep the joins below hashed.
-  await db.query('ANALYZE users; ANALYZE schools; ANALYZE user_schools;');
+  await db.query('ANALYZE users; ANALYZE schools; ANALYZE user_schools; ANALYZE user_roster_identities;');
   const linksMode = manifest.version === '1.1' ? manifest.users : manifest.roles;
-  if (linksMode !== 'absent') await applyMemberships(db, manifest, linksMode, result);
+  if (linksMode !== 'absent') await applyMemberships(db, d, manifest, linksMode, result);
   result.otherOrgs = (await numbers<'n'>(db, `SELECT count(*) AS n FROM stage_orgs WHERE type <> 'school'`)).n;
   return result;
 }
 
-/** docs/roster-sync.md#safety: a bulk file that would delete too much of the roster is more likely truncated than true. */
-async function checkDeleteRatio(db: Db, manifest: Manifest, options: ApplyOptions): Promise<string | undefined> {
+/**
+ * docs/roster-sync.md#safety, per district: a bulk file that would delete too much of the district's roster is more
+ * likely truncated than true. A district's users are the identities it holds.
+ */
+async function checkDeleteRatio(db: Db, manifest: Manifest, options: ApplyOptions, d: string): Promise<string | undefined> {
   if (options.force) return undefined;
   const counts = await numbers<'goneUsers' | 'liveUsers' | 'goneSchools' | 'liveSchools'>(
     db,
     `SELECT (SELECT count(*) FROM gone_users) AS "goneUsers",
-            (SELECT count(*) FROM users WHERE "sourcedId" IS NOT NULL AND "deletedAt" IS NULL) AS "liveUsers",
+            (SELECT count(*) FROM user_roster_identities WHERE "districtId" = ${d} AND "releasedAt" IS NULL) AS "liveUsers",
             (SELECT count(*) FROM gone_schools) AS "goneSchools",
-            (SELECT count(*) FROM schools WHERE "sourcedId" IS NOT NULL AND "deletedAt" IS NULL) AS "liveSchools"`,
+            (SELECT count(*) FROM schools WHERE "districtId" = ${d} AND "deletedAt" IS NULL) AS "liveSchools"`,
   );
   const limit = options.maxDeleteRatio;
   const reasons: string[] = [];
@@ -169,15 +214,15 @@ async function checkDeleteRatio(db: Db, manifest: Manifest, options: ApplyOption
   check(manifest.users, counts.goneUsers, counts.liveUsers, 'users');
   check(manifest.orgs, counts.goneSchools, counts.liveSchools, 'schools');
   if (reasons.length === 0) return undefined;
-  return `This bulk run would ${reasons.join(' and ')}, more than ROSTER_MAX_DELETE_RATIO (${percent(limit, 1)}); nothing was applied. Run it again with force to apply it.`;
+  return `This bulk run would ${reasons.join(' and ')}, more than ${options.maxDeleteRatioName} (${percent(limit, 1)}); nothing was applied. Run it again with force to apply it.`;
 }
 
-async function applySchools(db: Db, result: ApplyResult): Promise<void> {
+async function applySchools(db: Db, d: string, result: ApplyResult): Promise<void> {
   const counts = result.schools;
   counts.deleted = await rowCount(db, `
     UPDATE schools SET "deletedAt" = now(), "updatedAt" = now() WHERE "schoolId" IN (SELECT id FROM gone_schools)`);
   result.memberships.deleted += await rowCount(db, `
-    DELETE FROM user_schools WHERE source = 'roster' AND "schoolSchoolId" IN (SELECT id FROM gone_schools)`);
+    DELETE FROM user_schools WHERE "districtId" = ${d} AND "schoolSchoolId" IN (SELECT id FROM gone_schools)`);
 
   // A code must stay unique among live schools: an identifier already used (in the file or by another
   // school) leaves this school without a code rather than failing the run.
@@ -217,67 +262,159 @@ async function applySchools(db: Db, result: ApplyResult): Promise<void> {
   counts.updated = changed.updated;
   counts.unchanged = changed.matched - changed.restored - changed.updated;
   counts.created = await rowCount(db, `
-    INSERT INTO schools (name, code, "sourcedId") SELECT name, code, sourced_id FROM plan_schools WHERE school_id IS NULL`);
+    INSERT INTO schools (name, code, "sourcedId", "districtId") SELECT name, code, sourced_id, ${d} FROM plan_schools WHERE school_id IS NULL`);
 }
 
-async function applyUsers(db: Db, result: ApplyResult): Promise<void> {
+/** A row's fields that differ from the user's, as `(column, differs)` pairs for a LATERAL VALUES list. */
+const FIELD_DIFFERENCES = `(VALUES
+  ('givenName', p.first_name IS DISTINCT FROM p.cur_first_name), ('familyName', p.last_name IS DISTINCT FROM p.cur_last_name),
+  ('email', p.email IS DISTINCT FROM p.cur_email), ('username', p.user_name IS DISTINCT FROM p.cur_user_name)) AS f (col, differs)`;
+
+async function applyUsers(db: Db, d: string, result: ApplyResult): Promise<void> {
   const counts = result.users;
   // The API's unique rules (email case-insensitively, userName) hold among the file's rows too.
   await rejectRepeats(db, 'plan_users', 'users.csv', 'email', (t) => `lower(${t}.email)`, 'email');
   await rejectRepeats(db, 'plan_users', 'users.csv', 'username', (t) => `${t}.user_name`, 'username');
 
-  // Adoption: a new roster user whose email is a live API user's (no sourcedId) becomes that user.
+  // A run that may create users first waits for any other district's run creating users to commit, then
+  // adopts what it committed: two SISes often share userNames (and the guest lecturer's email), and two
+  // runs inserting the same value at once fail one another, again on every retry while others keep
+  // starting (bench/districts.ts: 20 districts' first imports, 4 at a time). Taken before any row lock,
+  // and only by runs that create, so it closes no cycle with them; a run that creates nobody never waits.
+  await db.query(`SELECT pg_advisory_xact_lock(${USER_CREATION_LOCK_KEY}) FROM plan_users WHERE user_id IS NULL LIMIT 1`);
+
+  // Adoption (SPEC §5.1): a row with no identity here whose email is a live user's that this district does
+  // not know yet (made through the API, or held by another district) becomes that user. When another
+  // district holds them, it keeps supplying their fields.
   await db.query(`
     UPDATE plan_users p
-    SET user_id = u."userId", adopted = true,
-        cur_first_name = u."firstName", cur_last_name = u."lastName", cur_email = u.email, cur_user_name = u."userName"
+    SET user_id = u."userId", adopted = true, owner = ${ownsFields('u."userId"', 'now()', d)},
+        cur_first_name = u."firstName", cur_last_name = u."lastName", cur_email = u.email, cur_user_name = u."userName",
+        cur_sourced_id = u."sourcedId"
     FROM users u
     WHERE p.user_id IS NULL AND p.email IS NOT NULL
-      AND u."deletedAt" IS NULL AND u."sourcedId" IS NULL AND lower(u.email) = lower(p.email)`);
+      AND u."deletedAt" IS NULL AND lower(u.email) = lower(p.email)
+      AND NOT EXISTS (SELECT 1 FROM user_roster_identities x WHERE x."userId" = u."userId" AND x."districtId" = ${d})`);
 
-  counts.deleted = await rowCount(db, `
-    UPDATE users SET "deletedAt" = now(), "updatedAt" = now() WHERE "userId" IN (SELECT id FROM gone_users)`);
+  // Every user row this run will write is locked first, in one statement in userId order: two districts'
+  // runs sharing people then wait for each other instead of deadlocking, and a decision that depends on
+  // the other districts (soft-delete when nobody holds the user, who supplies the fields) is taken after
+  // the other run has committed, on what it committed.
+  await db.query(`
+    SELECT 1 FROM users WHERE "userId" IN (
+      SELECT id FROM gone_users
+      UNION ALL
+      SELECT user_id FROM plan_users
+      WHERE user_id IS NOT NULL AND (adopted OR was_released OR was_deleted OR (owner AND (
+        first_name IS DISTINCT FROM cur_first_name OR last_name IS DISTINCT FROM cur_last_name OR email IS DISTINCT FROM cur_email
+        OR user_name IS DISTINCT FROM cur_user_name OR sourced_id IS DISTINCT FROM cur_sourced_id))))
+    ORDER BY "userId" FOR NO KEY UPDATE`);
+  // A user adopted from under a run that soft-deleted them meanwhile is not adopted: the row makes a new user.
+  await db.query(`
+    UPDATE plan_users p SET user_id = NULL, adopted = false, owner = true
+    FROM users u WHERE p.adopted AND u."userId" = p.user_id AND u."deletedAt" IS NOT NULL`);
+  // A person this district takes (back) on may have been let go, or soft-deleted, by another district's
+  // run while this one waited: who supplies their fields, and whether they need restoring, is read again.
+  await db.query(`
+    UPDATE plan_users p SET owner = ${ownsFields('p.user_id', 'now()', d)}, was_deleted = u."deletedAt" IS NOT NULL
+    FROM users u WHERE (p.adopted OR p.was_released) AND u."userId" = p.user_id`);
+
+  // This district lets go of the identities its roster no longer lists, and of their roster links. The
+  // user is soft-deleted only when no district holds them any longer and they did not come from the API.
+  // Identities are found by their primary key from an array, never joined: the statistics of a district
+  // new to them say it has no rows, and a join then scanned the temporary table once per identity.
+  await db.query(`
+    UPDATE user_roster_identities SET "releasedAt" = now()
+    WHERE "districtId" = ${d} AND "sourcedId" = ANY (ARRAY (SELECT sourced_id FROM gone_users))`);
+  const released = await numbers<'deleted' | 'released'>(db, `
+    WITH deleted AS (
+      UPDATE users u SET "deletedAt" = now(), "updatedAt" = now()
+      WHERE u."userId" IN (SELECT id FROM gone_users) AND u."deletedAt" IS NULL AND u.source = 'roster'
+        AND NOT EXISTS (SELECT 1 FROM user_roster_identities o WHERE o."userId" = u."userId" AND o."releasedAt" IS NULL)
+      RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM deleted) AS deleted, (SELECT count(*) FROM gone_users) - (SELECT count(*) FROM deleted) AS released`);
+  counts.deleted = released.deleted;
+  counts.released = released.released;
+  // A user who stays is known by the sourcedId of the district that now supplies their fields (none, for
+  // an API user nobody holds any longer).
+  await db.query(`
+    UPDATE users u SET "sourcedId" = (
+      SELECT o."sourcedId" FROM user_roster_identities o WHERE o."userId" = u."userId" AND o."releasedAt" IS NULL
+      ORDER BY o."heldSince", o."districtId" LIMIT 1)
+    WHERE u."userId" IN (SELECT id FROM gone_users) AND u."deletedAt" IS NULL`);
   result.memberships.deleted += await rowCount(db, `
-    DELETE FROM user_schools WHERE source = 'roster' AND "userUserId" IN (SELECT id FROM gone_users)`);
+    DELETE FROM user_schools WHERE "districtId" = ${d} AND "userUserId" IN (SELECT id FROM gone_users)`);
 
   // Checked after the deletions, which free their emails and user names.
   await rejectTakenUserValue(db, 'email');
   await rejectTakenUserValue(db, 'userName');
 
-  const changed = await numbers<'restored' | 'updated' | 'adopted' | 'matched'>(db, `
+  // Two districts disagreeing about a person: the one that held them first keeps supplying the fields;
+  // this run reports where its roster differs, naming the column, never the values.
+  await db.query(`
+    CREATE TEMP TABLE sync_notes ON COMMIT DROP AS
+    SELECT 'users.csv'::text AS file, p.line, f.col,
+           format('differs from the roster of district %s, which supplies this person''s fields; theirs is kept',
+             (SELECT o."districtId" FROM user_roster_identities o WHERE o."userId" = p.user_id AND o."releasedAt" IS NULL
+              AND o."districtId" <> ${d} ORDER BY o."heldSince", o."districtId" LIMIT 1)) AS message
+    FROM plan_users p CROSS JOIN LATERAL ${FIELD_DIFFERENCES}
+    WHERE p.user_id IS NOT NULL AND NOT p.owner AND f.differs`);
+
+  const changed = await numbers<'restored' | 'updated' | 'matched'>(db, `
     WITH changed AS (
       UPDATE users u
-      SET "firstName" = p.first_name, "lastName" = p.last_name, email = p.email, "userName" = p.user_name,
-          "sourcedId" = p.sourced_id, "deletedAt" = NULL, "updatedAt" = now()
+      SET "firstName" = CASE WHEN p.owner THEN p.first_name ELSE u."firstName" END,
+          "lastName" = CASE WHEN p.owner THEN p.last_name ELSE u."lastName" END,
+          email = CASE WHEN p.owner THEN p.email ELSE u.email END,
+          "userName" = CASE WHEN p.owner THEN p.user_name ELSE u."userName" END,
+          "sourcedId" = CASE WHEN p.owner THEN p.sourced_id ELSE u."sourcedId" END,
+          "deletedAt" = NULL, "updatedAt" = now()
       FROM plan_users p
       WHERE u."userId" = p.user_id
-        AND (p.was_deleted OR p.adopted
+        AND (p.was_deleted OR (p.owner AND (p.adopted
              OR p.first_name IS DISTINCT FROM p.cur_first_name OR p.last_name IS DISTINCT FROM p.cur_last_name
-             OR p.email IS DISTINCT FROM p.cur_email OR p.user_name IS DISTINCT FROM p.cur_user_name)
-      RETURNING p.was_deleted, p.adopted
+             OR p.email IS DISTINCT FROM p.cur_email OR p.user_name IS DISTINCT FROM p.cur_user_name
+             OR p.sourced_id IS DISTINCT FROM p.cur_sourced_id)))
+      RETURNING p.was_deleted
     )
     SELECT count(*) FILTER (WHERE was_deleted) AS restored, count(*) FILTER (WHERE NOT was_deleted) AS updated,
-           count(*) FILTER (WHERE adopted) AS adopted,
            (SELECT count(*) FROM plan_users WHERE user_id IS NOT NULL) AS matched
     FROM changed`);
   counts.restored = changed.restored;
   counts.updated = changed.updated;
-  counts.adopted = changed.adopted;
   counts.unchanged = changed.matched - changed.restored - changed.updated;
+  // In email order, so that two runs creating the same new people wait on each other rather than deadlock.
   counts.created = await rowCount(db, `
-    INSERT INTO users ("firstName", "lastName", email, "userName", "sourcedId")
-    SELECT first_name, last_name, email, user_name, sourced_id FROM plan_users WHERE user_id IS NULL`);
+    INSERT INTO users ("userId", "firstName", "lastName", email, "userName", "sourcedId", source)
+    SELECT new_user_id, first_name, last_name, email, user_name, sourced_id, 'roster' FROM plan_users WHERE user_id IS NULL
+    ORDER BY lower(email)`);
+
+  // This district's identities: new ones for created and adopted users, released ones held again.
+  counts.adopted = await rowCount(db, `
+    INSERT INTO user_roster_identities ("districtId", "sourcedId", "userId")
+    SELECT ${d}, sourced_id, coalesce(user_id, new_user_id) FROM plan_users WHERE user_id IS NULL OR adopted
+    RETURNING 1`) - counts.created;
+  await db.query(`
+    UPDATE user_roster_identities SET "releasedAt" = NULL, "heldSince" = now()
+    WHERE "districtId" = ${d} AND "sourcedId" = ANY (ARRAY (SELECT sourced_id FROM plan_users WHERE was_released))`);
 }
 
-async function applyMemberships(db: Db, manifest: Manifest, mode: FileMode, result: ApplyResult): Promise<void> {
+async function applyMemberships(db: Db, d: string, manifest: Manifest, mode: FileMode, result: ApplyResult): Promise<void> {
   const counts = result.memberships;
+  // This district's users and schools by their sourcedIds (held identities of live users, live schools).
+  const userOf = (sourcedId: string, live = true) => `
+    user_roster_identities i JOIN users u ON u."userId" = i."userId"${live ? ' AND u."deletedAt" IS NULL' : ''}
+      ON i."districtId" = ${d} AND i."sourcedId" = ${sourcedId}${live ? ' AND i."releasedAt" IS NULL' : ''}`;
+  const schoolOf = (sourcedId: string, live = true) => `
+    schools s ON s."districtId" = ${d} AND s."sourcedId" = ${sourcedId}${live ? ' AND s."deletedAt" IS NULL' : ''}`;
   // Each (user, school) pair once: an active row before a tobedeleted one, a primary role before a secondary.
   await db.query(`
     CREATE TEMP TABLE plan_links ON COMMIT DROP AS
     SELECT DISTINCT ON (u."userId", s."schoolId") u."userId" AS user_id, s."schoolId" AS school_id, l.role, l.status
     FROM stage_links l
-    JOIN users u ON u."sourcedId" = l.user_sourced_id AND u."deletedAt" IS NULL
-    JOIN schools s ON s."sourcedId" = l.org_sourced_id AND s."deletedAt" IS NULL
+    JOIN ${userOf('l.user_sourced_id')}
+    JOIN ${schoolOf('l.org_sourced_id')}
     WHERE l.valid AND NOT EXISTS (SELECT 1 FROM stage_users su WHERE su.sourced_id = l.user_sourced_id AND NOT su.valid)
     ORDER BY u."userId", s."schoolId", l.status = 'active' DESC, l.primary_role DESC, l.line;
     CREATE INDEX ON plan_links (user_id, school_id);
@@ -289,7 +426,7 @@ async function applyMemberships(db: Db, manifest: Manifest, mode: FileMode, resu
     FROM stage_links l
     WHERE l.valid AND l.status = 'active'
       AND NOT EXISTS (SELECT 1 FROM stage_orgs o WHERE o.sourced_id = l.org_sourced_id)
-      AND NOT EXISTS (SELECT 1 FROM schools s WHERE s."sourcedId" = l.org_sourced_id AND s."deletedAt" IS NULL)`);
+      AND NOT EXISTS (SELECT 1 FROM schools s WHERE s."districtId" = ${d} AND s."sourcedId" = l.org_sourced_id AND s."deletedAt" IS NULL)`);
   if (manifest.version === '1.2') {
     await db.query(`
       INSERT INTO sync_errors
@@ -297,7 +434,9 @@ async function applyMemberships(db: Db, manifest: Manifest, mode: FileMode, resu
       FROM stage_links l
       WHERE l.valid AND l.status = 'active'
         AND NOT EXISTS (SELECT 1 FROM stage_users su WHERE su.sourced_id = l.user_sourced_id)
-        AND NOT EXISTS (SELECT 1 FROM users u WHERE u."sourcedId" = l.user_sourced_id AND u."deletedAt" IS NULL)`);
+        AND NOT EXISTS (
+          SELECT 1 FROM user_roster_identities i JOIN users u ON u."userId" = i."userId" AND u."deletedAt" IS NULL
+          WHERE i."districtId" = ${d} AND i."sourcedId" = l.user_sourced_id AND i."releasedAt" IS NULL)`);
   }
   result.otherOrgMemberships = (await numbers<'n'>(db, `
     SELECT count(*) AS n FROM stage_links l
@@ -308,7 +447,7 @@ async function applyMemberships(db: Db, manifest: Manifest, mode: FileMode, resu
     UPDATE user_schools us SET role = p.role, "updatedAt" = now()
     FROM plan_links p
     WHERE p.status = 'active' AND us."userUserId" = p.user_id AND us."schoolSchoolId" = p.school_id
-      AND us.source = 'roster' AND us.role <> p.role`);
+      AND us."districtId" = ${d} AND us.role <> p.role`);
   // A pair already linked through the API stays the API's link, with its role: the roster never takes it over.
   // The new pairs are found before inserting: an INSERT whose own anti-join reads user_schools would
   // rescan the rows it is adding. ON CONFLICT covers a link the API adds meanwhile.
@@ -318,8 +457,8 @@ async function applyMemberships(db: Db, manifest: Manifest, mode: FileMode, resu
     WHERE p.status = 'active'
       AND NOT EXISTS (SELECT 1 FROM user_schools us WHERE us."userUserId" = p.user_id AND us."schoolSchoolId" = p.school_id)`);
   counts.created = await rowCount(db, `
-    INSERT INTO user_schools ("userUserId", "schoolSchoolId", role, source)
-    SELECT user_id, school_id, role, 'roster' FROM new_links
+    INSERT INTO user_schools ("userUserId", "schoolSchoolId", role, source, "districtId")
+    SELECT user_id, school_id, role, 'roster', ${d} FROM new_links
     ON CONFLICT ("userUserId", "schoolSchoolId") DO NOTHING`);
   const planned = (await numbers<'n'>(db, `SELECT count(*) AS n FROM plan_links WHERE status = 'active'`)).n;
   counts.unchanged = planned - counts.created - counts.updated;
@@ -328,10 +467,10 @@ async function applyMemberships(db: Db, manifest: Manifest, mode: FileMode, resu
   await db.query(`
     CREATE TEMP TABLE keep_links ON COMMIT DROP AS
     SELECT u."userId" AS user_id, NULL::uuid AS school_id
-    FROM stage_users su JOIN users u ON u."sourcedId" = su.sourced_id WHERE NOT su.valid
+    FROM stage_users su JOIN ${userOf('su.sourced_id', false)} WHERE NOT su.valid
     UNION ALL
     SELECT u."userId", s."schoolId"
-    FROM stage_links l JOIN users u ON u."sourcedId" = l.user_sourced_id JOIN schools s ON s."sourcedId" = l.org_sourced_id
+    FROM stage_links l JOIN ${userOf('l.user_sourced_id', false)} JOIN ${schoolOf('l.org_sourced_id', false)}
     WHERE NOT l.valid`);
   const kept = `NOT EXISTS (SELECT 1 FROM keep_links k WHERE k.user_id = us."userUserId" AND (k.school_id IS NULL OR k.school_id = us."schoolSchoolId"))`;
   const listed = `EXISTS (SELECT 1 FROM plan_links p WHERE p.status = 'active' AND p.user_id = us."userUserId" AND p.school_id = us."schoolSchoolId")`;
@@ -341,10 +480,11 @@ async function applyMemberships(db: Db, manifest: Manifest, mode: FileMode, resu
   } else if (manifest.version === '1.1') {
     // A 1.1 delta row lists all of its user's orgs: links of that user it no longer lists are removed.
     scope = `NOT ${listed} AND us."userUserId" IN (
-      SELECT u."userId" FROM stage_users su JOIN users u ON u."sourcedId" = su.sourced_id WHERE su.valid AND su.status = 'active')`;
+      SELECT u."userId" FROM stage_users su JOIN ${userOf('su.sourced_id', false)} WHERE su.valid AND su.status = 'active')`;
   } else {
     scope = `NOT ${listed} AND EXISTS (
       SELECT 1 FROM plan_links p WHERE p.status = 'tobedeleted' AND p.user_id = us."userUserId" AND p.school_id = us."schoolSchoolId")`;
   }
-  counts.deleted += await rowCount(db, `DELETE FROM user_schools us WHERE us.source = 'roster' AND ${scope} AND ${kept}`);
+  // Only this district's own links: another district's, and the API's, are never touched.
+  counts.deleted += await rowCount(db, `DELETE FROM user_schools us WHERE us."districtId" = ${d} AND ${scope} AND ${kept}`);
 }

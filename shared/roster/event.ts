@@ -2,8 +2,9 @@ import * as z from 'zod';
 import { parseInput } from '../validation';
 import type { SyncOptions } from './sync';
 
-/** A hand invocation: `{"source": "s3://bucket/prefix/", "force": false}`, both optional. */
+/** A hand invocation: `{"districtId": "...", "source": "s3://bucket/prefix/", "force": false}`, each optional. */
 const ManualSyncEvent = z.strictObject({
+  districtId: z.uuid().optional(),
   source: z.string().min(1).optional(),
   force: z.boolean().optional(),
 });
@@ -14,8 +15,8 @@ function isScheduledEvent(event: unknown): boolean {
 }
 
 /**
- * The run a `sync` invocation asks for: a scheduled event syncs `ROSTER_SOURCE`; a hand invocation may
- * name another source and set `force`.
+ * The run a `sync` invocation asks for: a scheduled event syncs the deployment's only district (its
+ * `rosterSource`, else `ROSTER_SOURCE`); a hand invocation may name a district, another source and set `force`.
  * @throws ValidationError for an event of any other shape
  */
 export function parseSyncEvent(event: unknown): SyncOptions {

@@ -2,20 +2,34 @@ import type pg from 'pg';
 import { config } from '../config';
 import { openSyncConnection } from '../db/sync-connection';
 import { logger, scrub } from '../logger';
-import { applyRoster, type ApplyResult } from './apply';
+import { applyRoster, type ApplyOptions, type ApplyResult } from './apply';
+import { districtLockKey, resolveSyncDistrict } from './districts';
 import { RosterInputError } from './errors';
 import { readManifest, type Manifest } from './manifest';
 import { ErrorLog } from './rows';
 import type { RosterSource } from './source';
 import { openRosterSource } from './sources';
 import { createStagingTables, stageOrgs, stageRoles, stageUsers, type StagingContext } from './staging';
-import { emptyCounts, MAX_REPORTED_ERRORS, type RowError, type RunStatus, type SyncProgress, type SyncSummary } from './types';
+import { emptyCounts, emptyUserCounts, MAX_REPORTED_ERRORS, type RowError, type RunStatus, type SyncProgress, type SyncSummary } from './types';
 
-/** Arbitrary, fixed key of the advisory lock that lets one roster sync run at a time. */
+/**
+ * Arbitrary, fixed class of the advisory locks that let one roster sync run at a time per district (the
+ * second key is the district's, shared/roster/districts.ts).
+ */
 const SYNC_LOCK_KEY = 724_100_004;
 
+/**
+ * How often one run applies its roster again after a deadlock or a unique violation: both come from
+ * another district's run committing the same new person (or email, or userName) meanwhile, and the next
+ * try sees what it committed. Each try can only meet the commits of runs that overlap it: 20 districts'
+ * first imports, 4 at a time, with colliding userNames needed up to 3 tries (bench/districts.ts).
+ */
+const APPLY_ATTEMPTS = 10;
+
 export interface SyncOptions {
-  /** The roster's location; `ROSTER_SOURCE` when not given. */
+  /** The district to sync; the deployment's only district when not given (shared/roster/districts.ts). */
+  districtId?: string;
+  /** The roster's location; the district's `rosterSource` when not given. */
   source?: string;
   /**
    * A roster already read from elsewhere (a OneRoster REST pull, shared/roster/oneroster-rest.ts), used
@@ -33,23 +47,26 @@ type RunRecord = Omit<SyncSummary, 'runId' | 'durationMs'>;
 function blankRun(source: string | null, force: boolean): RunRecord {
   return {
     status: 'failed',
+    districtId: null,
     source,
     force,
-    users: { ...emptyCounts(), adopted: 0 },
+    users: emptyUserCounts(),
     schools: emptyCounts(),
     memberships: emptyCounts(),
     otherOrgs: 0,
     otherOrgMemberships: 0,
     errors: [],
     errorCount: 0,
+    notes: [],
+    noteCount: 0,
   };
 }
 
-async function insertRun(db: pg.ClientBase, status: RunStatus | 'running', source: string | null, force: boolean): Promise<string> {
+async function insertRun(db: pg.ClientBase, status: RunStatus | 'running', run: RunRecord): Promise<string> {
   const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO roster_sync_runs (status, source, "force", "finishedAt")
-     VALUES ($1, $2, $3, CASE WHEN $4::boolean THEN now() END) RETURNING id`,
-    [status, source, force, status !== 'running'],
+    `INSERT INTO roster_sync_runs (status, source, "force", "districtId", "finishedAt")
+     VALUES ($1, $2, $3, $4, CASE WHEN $5::boolean THEN now() END) RETURNING id`,
+    [status, run.source, run.force, run.districtId, status !== 'running'],
   );
   return rows[0].id;
 }
@@ -77,6 +94,36 @@ async function collectErrors(db: pg.ClientBase, log: ErrorLog): Promise<{ errors
   return { errors, errorCount: log.count + Number(total.n) };
 }
 
+async function collectNotes(db: pg.ClientBase): Promise<{ notes: RowError[]; noteCount: number }> {
+  const { rows } = await db.query<RowError>(`SELECT file, line, col AS column, message FROM sync_notes ORDER BY line, col LIMIT ${MAX_REPORTED_ERRORS}`);
+  const { rows: [total] } = await db.query<{ n: string }>('SELECT count(*) AS n FROM sync_notes');
+  return { notes: rows, noteCount: Number(total.n) };
+}
+
+/** SQLSTATEs of a conflict with another run that a new attempt resolves: deadlock_detected, unique_violation. */
+const RETRIED_SQLSTATES = new Set(['40P01', '23505']);
+
+/**
+ * Applies the staged roster, again from a savepoint when another district's run committed a conflicting
+ * change meanwhile (the same new person created by both, say): the staged rows stay, the attempt's own
+ * writes are undone, and the next attempt sees the other run's.
+ */
+async function applyWithRetry(db: pg.ClientBase, manifest: Manifest, options: ApplyOptions): Promise<ApplyResult> {
+  for (let attempt = 1; ; attempt++) {
+    await db.query('SAVEPOINT apply');
+    try {
+      const applied = await applyRoster(db, manifest, options);
+      await db.query('RELEASE SAVEPOINT apply');
+      return applied;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (attempt >= APPLY_ATTEMPTS || !code || !RETRIED_SQLSTATES.has(code)) throw error;
+      await db.query('ROLLBACK TO SAVEPOINT apply');
+      logger.warn('roster sync retries its apply after a conflict with another run', { attempt, sqlState: code });
+    }
+  }
+}
+
 /** Streams the files the manifest names into the staging tables, reporting rows per second as it goes. */
 async function stageRoster(db: pg.ClientBase, options: SyncOptions, manifest: Manifest, source: RosterSource, log: ErrorLog): Promise<void> {
   let rows = 0;
@@ -97,15 +144,16 @@ async function stageRoster(db: pg.ClientBase, options: SyncOptions, manifest: Ma
 }
 
 /**
- * One roster sync run (docs/roster-sync.md): reads the roster, stages it and applies it in one transaction, under an
- * advisory lock so that a second run at the same time returns `skipped` at once. Every run is recorded in
- * roster_sync_runs. Bad input fails the run with a clear reason and changes nothing.
+ * One roster sync run of one district (docs/roster-sync.md, docs/districts.md): reads the roster, stages
+ * it and applies it in one transaction, under the district's advisory lock so that a second run of the
+ * same district at the same time returns `skipped` at once, while other districts' runs go on. Every run
+ * is recorded in roster_sync_runs with its district. Bad input fails the run with a clear reason and
+ * changes nothing.
  */
 export async function runRosterSync(options: SyncOptions = {}): Promise<SyncSummary> {
   const started = Date.now();
-  const location = options.rosterSource?.location ?? options.source ?? config.roster.source ?? null;
   const force = options.force ?? false;
-  const run = blankRun(location, force);
+  const run = blankRun(options.rosterSource?.location ?? options.source ?? null, force);
   // The run's own connection, with the sync's timeouts: COPY, the run's transaction and the session lock
   // need one session, and the run records are written on it outside the transaction so that they
   // survive a rollback.
@@ -125,17 +173,26 @@ export async function runRosterSync(options: SyncOptions = {}): Promise<SyncSumm
     options.onProgress?.({ phase: 'done', rows: 0 });
     return summary;
   };
+  let lockKey = 0;
   try {
-    locked = (await db.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [SYNC_LOCK_KEY])).rows[0].locked;
+    const district = await resolveSyncDistrict(db, options.districtId);
+    run.districtId = district.districtId;
+    // A deployment with one district keeps syncing ROSTER_SOURCE when the district names no source.
+    const location = options.rosterSource?.location ?? options.source ?? district.rosterSource ?? (options.districtId ? null : config.roster.source) ?? null;
+    run.source = location;
+    lockKey = districtLockKey(district.districtId);
+    locked = (await db.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [SYNC_LOCK_KEY, lockKey])).rows[0].locked;
     if (!locked) {
       run.status = 'skipped';
-      run.reason = 'Another roster sync is running; this run did nothing.';
-      runId = await insertRun(db, 'skipped', location, force);
+      run.reason = 'Another roster sync of this district is running; this run did nothing.';
+      runId = await insertRun(db, 'skipped', run);
       return await finish();
     }
-    // The lock is ours: a run still marked running was killed before it could say so.
-    await db.query(`UPDATE roster_sync_runs SET status = 'interrupted', "finishedAt" = now() WHERE status = 'running'`);
-    runId = await insertRun(db, 'running', location, force);
+    // The lock is ours: a run of this district still marked running was killed before it could say so.
+    await db.query(`UPDATE roster_sync_runs SET status = 'interrupted', "finishedAt" = now() WHERE status = 'running' AND "districtId" = $1`, [
+      district.districtId,
+    ]);
+    runId = await insertRun(db, 'running', run);
     await db.query('BEGIN');
     // The sync's budget, whatever a role or database default says (0: none); the connection already
     // carries it, this makes the transaction's bound explicit. A run killed mid-way is rolled back by the
@@ -146,7 +203,7 @@ export async function runRosterSync(options: SyncOptions = {}): Promise<SyncSumm
     await db.query(`SET LOCAL client_connection_check_interval = '2s'`);
     // Room for the hash joins and sorts over a whole district's rows to stay in memory.
     await db.query(`SET LOCAL work_mem = '64MB'`);
-    if (!location) throw new RosterInputError('No roster source: set ROSTER_SOURCE or pass a source');
+    if (!location) throw new RosterInputError('No roster source: set the district\'s rosterSource (or ROSTER_SOURCE) or pass a source');
 
     const log = new ErrorLog();
     const source = options.rosterSource ?? (await openRosterSource(location));
@@ -157,12 +214,17 @@ export async function runRosterSync(options: SyncOptions = {}): Promise<SyncSumm
       run.version = manifest.version;
       run.modes = { orgs: manifest.orgs, users: manifest.users, roles: manifest.roles };
       await stageRoster(db, options, manifest, source, log);
-      applied = await applyRoster(db, manifest, { force, maxDeleteRatio: config.roster.maxDeleteRatio });
+      applied = await applyWithRetry(db, manifest, {
+        districtId: district.districtId,
+        force,
+        maxDeleteRatio: district.maxDeleteRatio ?? config.roster.maxDeleteRatio,
+        maxDeleteRatioName: district.maxDeleteRatio === null ? 'ROSTER_MAX_DELETE_RATIO' : "the district's maxDeleteRatio",
+      });
     } finally {
       await source.close();
     }
     const { refused, ...counts } = applied;
-    Object.assign(run, counts, await collectErrors(db, log));
+    Object.assign(run, counts, await collectErrors(db, log), refused ? {} : await collectNotes(db));
     if (refused) {
       await db.query('ROLLBACK');
       run.status = 'refused';
@@ -180,13 +242,15 @@ export async function runRosterSync(options: SyncOptions = {}): Promise<SyncSumm
     run.status = 'failed';
     // The reason is stored in the run's record: emails a database message could quote are scrubbed.
     run.reason = error instanceof RosterInputError ? error.message : `The sync failed and changed nothing: ${scrub((error as Error).message)}`;
+    // A run that failed before it was recorded (no such district, several to choose from) is recorded now.
+    if (!runId && !broken) runId = await insertRun(db, 'failed', run).catch(() => null);
     // The log line carries the error's name, codes and stack, never its message or detail (describeError).
     if (!(error instanceof RosterInputError)) logger.error('roster sync failed', error as Error);
     return await finish();
   } finally {
     await handedOver?.close().catch(() => {});
     // Ending the session also drops its lock; unlocking first keeps the order explicit.
-    if (locked && !broken) await db.query('SELECT pg_advisory_unlock($1)', [SYNC_LOCK_KEY]).catch(() => {});
+    if (locked && !broken) await db.query('SELECT pg_advisory_unlock($1, $2)', [SYNC_LOCK_KEY, lockKey]).catch(() => {});
     await db.end().catch(() => {});
   }
 }

@@ -15,6 +15,13 @@ export interface EntityCounts {
   restored: number;
 }
 
+export interface UserCounts extends EntityCounts {
+  /** Users this district's roster took over from the API or from another district, matched by email. */
+  adopted: number;
+  /** Users this district let go that stay live: another district holds them, or they came from the API. */
+  released: number;
+}
+
 export type RunStatus = 'succeeded' | 'failed' | 'refused' | 'skipped';
 
 export interface SyncSummary {
@@ -26,7 +33,9 @@ export interface SyncSummary {
   reason?: string;
   version?: string;
   modes?: { orgs: string; users: string; roles: string };
-  users: EntityCounts & { adopted: number };
+  /** The district synced; null when the run could not tell which. */
+  districtId: string | null;
+  users: UserCounts;
   schools: EntityCounts;
   memberships: EntityCounts;
   /** Orgs of other types than `school` (district, department...), counted and not imported. */
@@ -36,6 +45,13 @@ export interface SyncSummary {
   /** The first MAX_REPORTED_ERRORS bad rows, in file and line order; `errorCount` counts them all. */
   errors: RowError[];
   errorCount: number;
+  /**
+   * Rows of a person another district's roster supplies the fields of, whose values differ here: theirs
+   * are kept (file, line and the column, never the values). The first MAX_REPORTED_ERRORS; `noteCount`
+   * counts them all.
+   */
+  notes: RowError[];
+  noteCount: number;
   durationMs: number;
 }
 
@@ -51,4 +67,8 @@ export interface SyncProgress {
 
 export function emptyCounts(): EntityCounts {
   return { created: 0, updated: 0, unchanged: 0, deleted: 0, restored: 0 };
+}
+
+export function emptyUserCounts(): UserCounts {
+  return { ...emptyCounts(), adopted: 0, released: 0 };
 }

@@ -1,5 +1,6 @@
 import { getSequelize } from '../../shared/db/sequelize';
 import { runRosterSync } from '../../shared/roster/sync';
+import { districtLockKey } from '../../shared/roster/districts';
 import { withClient } from '../support/db';
 import { counts, resetRoster, roster11, smallDistrict11, snapshot, writeRoster, writeZip } from '../support/roster';
 import { logger } from '../../shared/logger';
@@ -44,16 +45,17 @@ describe('all or nothing', () => {
     log.mockRestore();
   });
 
-  it('returns skipped at once while another run holds the lock, and records it', async () => {
+  it('returns skipped at once while another run of the district holds its lock, and records it', async () => {
     const { orgs, users } = smallDistrict11();
+    const districtId = await withClient(async (c) => (await c.query(`INSERT INTO districts (name) VALUES ('Springfield') RETURNING "districtId"`)).rows[0].districtId as string);
     await withClient(async (other) => {
-      await other.query('SELECT pg_advisory_lock(724100004)');
+      await other.query('SELECT pg_advisory_lock(724100004, $1)', [districtLockKey(districtId)]);
       const started = Date.now();
 
       const summary = await runRosterSync({ source: writeRoster(roster11(orgs, users)) });
 
       expect(Date.now() - started).toBeLessThan(1000);
-      expect(summary).toMatchObject({ status: 'skipped', reason: 'Another roster sync is running; this run did nothing.', users: counts() });
+      expect(summary).toMatchObject({ status: 'skipped', districtId, reason: 'Another roster sync of this district is running; this run did nothing.', users: counts() });
     });
     expect((await snapshot()).users).toEqual([]);
     const runs = await withClient((c) => c.query(`SELECT status, "finishedAt" IS NOT NULL AS finished FROM roster_sync_runs`));

@@ -15,17 +15,20 @@ describe('a OneRoster 1.1 bulk roster', () => {
     expect(summary).toEqual({
       runId: expect.any(String),
       status: 'succeeded',
+      districtId: expect.any(String),
       source: expect.any(String),
       force: false,
       version: '1.1',
       modes: { orgs: 'bulk', users: 'bulk', roles: 'absent' },
-      users: { ...counts(4), adopted: 0 },
+      users: { ...counts(4), adopted: 0, released: 0 },
       schools: counts(2),
       memberships: counts(5),
       otherOrgs: 1,
       otherOrgMemberships: 1,
       errors: [],
       errorCount: 0,
+      notes: [],
+      noteCount: 0,
       durationMs: expect.any(Number),
     });
     expect(await snapshot()).toEqual({

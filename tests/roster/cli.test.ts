@@ -3,6 +3,7 @@ import path from 'node:path';
 import { getSequelize } from '../../shared/db/sequelize';
 import { runRosterSync } from '../../shared/roster/sync';
 import { withClient } from '../support/db';
+import { createDistrict } from '../support/districts';
 import { resetRoster, roster11, smallDistrict11, snapshot, writeRoster, type User11 } from '../support/roster';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -33,7 +34,7 @@ describe('npm run sync', () => {
     const { code, stdout } = await runCli([writeRoster(roster11(orgs, users))]);
 
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^Roster sync succeeded in \d+\.\d s \(OneRoster 1\.1; orgs bulk, users bulk, roles absent\), run [0-9a-f-]{36}\n/);
+    expect(stdout).toMatch(/^Roster sync succeeded in \d+\.\d s \(OneRoster 1\.1; orgs bulk, users bulk, roles absent\), run [0-9a-f-]{36}, district [0-9a-f-]{36}\n/);
     expect(stdout).toContain(
       [
         '                 created    updated  unchanged    deleted   restored',
@@ -66,6 +67,44 @@ describe('npm run sync', () => {
     expect(refused.code).toBe(2);
     expect(refused.stdout).toContain('This bulk run would delete 2 of 10 live roster users (20%)');
     expect(forced.code).toBe(0);
+  });
+});
+
+describe('npm run sync with districts', () => {
+  it('syncs the district named by --district, and refuses to guess among several', async () => {
+    const a = await createDistrict('Alpha');
+    await createDistrict('Beta');
+    const { orgs, users } = smallDistrict11();
+    const source = writeRoster(roster11(orgs, users));
+
+    const unnamed = await runCli([source]);
+    const named = await runCli(['--district', a, source]);
+
+    expect(unnamed.code).toBe(1);
+    expect(unnamed.stdout).toContain('This deployment has several districts: name the one to sync (npm run sync -- --district <id> <source>, or districtId in the event).');
+    expect(named.code).toBe(0);
+    expect(named.stdout).toContain(`, district ${a}\n`);
+    const identities = await withClient((c) => c.query(`SELECT DISTINCT "districtId" FROM user_roster_identities`));
+    expect(identities.rows).toEqual([{ districtId: a }]);
+  });
+
+  it('--due syncs every enabled district with a source and a schedule, each on its own, and no other', async () => {
+    const { orgs, users } = smallDistrict11();
+    const good = await createDistrict('Alpha', { rosterSource: writeRoster(roster11(orgs, users)), syncSchedule: 'rate(1 day)' });
+    const broken = await createDistrict('Beta', { rosterSource: writeRoster({ 'users.csv': 'sourcedId\n' }), syncSchedule: 'cron(0 4 * * ? *)' });
+    const disabled = await createDistrict('Gamma', { rosterSource: writeRoster(roster11(orgs, users)), syncSchedule: 'rate(1 day)' });
+    await withClient((c) => c.query('UPDATE districts SET enabled = false WHERE "districtId" = $1', [disabled]));
+    await createDistrict('Delta', { rosterSource: writeRoster(roster11(orgs, users)) });
+
+    const { code, stdout } = await runCli(['--due']);
+
+    // The failed district is reported and fails the exit code; the other one synced regardless.
+    expect(code).toBe(1);
+    expect(stdout).toContain('2 district(s) due; up to 4 at once.');
+    expect(stdout).toMatch(new RegExp(`District ${good}:\nRoster sync succeeded`));
+    expect(stdout).toMatch(new RegExp(`District ${broken}:\nRoster sync failed`));
+    const runs = await withClient((c) => c.query(`SELECT "districtId", status FROM roster_sync_runs ORDER BY status`));
+    expect(runs.rows).toEqual([{ districtId: broken, status: 'failed' }, { districtId: good, status: 'succeeded' }]);
   });
 });
 

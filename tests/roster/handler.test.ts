@@ -1,4 +1,5 @@
 import { ValidationError } from '../../shared/errors';
+import { createDistrict } from '../support/districts';
 import { lambdaContext } from '../support/events';
 import { resetRoster, roster11, smallDistrict11, writeRoster } from '../support/roster';
 
@@ -44,6 +45,15 @@ describe('the sync function', () => {
     expect(summary).toMatchObject({ status: 'succeeded', source: other, force: true, users: { created: 1 } });
   });
 
+  it('syncs the district a hand invocation names, beside another', async () => {
+    await createDistrict('Alpha');
+    const beta = await createDistrict('Beta', { rosterSource: scheduledSource });
+
+    const summary = await handler({ districtId: beta }, lambdaContext());
+
+    expect(summary).toMatchObject({ status: 'succeeded', districtId: beta, source: scheduledSource, users: { created: 4 } });
+  });
+
   it('logs a one-line summary of each run, as JSON', async () => {
     await handler({}, lambdaContext());
 
@@ -53,13 +63,14 @@ describe('the sync function', () => {
   });
 
   it('rejects a hand invocation of another shape, naming the bad fields', async () => {
-    const error = await handler({ source: 3, forced: true }, lambdaContext()).catch((e: unknown) => e);
+    const error = await handler({ source: 3, forced: true, districtId: 'district-7' }, lambdaContext()).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(ValidationError);
     expect(error).toMatchObject({
       statusCode: 400,
       message: 'The sync event is not valid.',
       errors: [
+        { path: 'districtId', message: 'Invalid UUID' },
         { path: 'source', message: 'Invalid input: expected string, received number' },
         { path: 'forced', message: 'is not a known field' },
       ],

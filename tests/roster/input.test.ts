@@ -108,7 +108,7 @@ describe('rejected rosters change nothing', () => {
 
   it('fails a run that names no source', async () => {
     const summary = await runRosterSync({});
-    expect(summary).toMatchObject({ status: 'failed', reason: 'No roster source: set ROSTER_SOURCE or pass a source' });
+    expect(summary).toMatchObject({ status: 'failed', reason: "No roster source: set the district's rosterSource (or ROSTER_SOURCE) or pass a source" });
   });
 });
 

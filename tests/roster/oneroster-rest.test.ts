@@ -2,12 +2,14 @@ import { readdirSync } from 'node:fs';
 import os from 'node:os';
 import { text } from 'node:stream/consumers';
 import { getSequelize } from '../../shared/db/sequelize';
+import { districtLockKey } from '../../shared/roster/districts';
 import { OneRosterSourceError } from '../../shared/roster/oneroster-http';
 import { pullOneRosterRest, type OneRosterRestOptions } from '../../shared/roster/oneroster-rest';
 import type { RosterSource } from '../../shared/roster/source';
 import { runRosterSync } from '../../shared/roster/sync';
 import { startFakeSis, type FakeSis, type FakeSisOptions } from '../support/oneroster-sis';
 import { withClient } from '../support/db';
+import { createDistrict } from '../support/districts';
 import { counts, resetRoster, snapshot } from '../support/roster';
 
 afterAll(() => getSequelize().close());
@@ -214,12 +216,13 @@ describe('a OneRoster 1.2 REST source', () => {
     const server = await serve();
     const source = await pullOneRosterRest(pullOptions(server));
 
+    const districtId = await createDistrict('Springfield');
     const summary = await withClient(async (client) => {
-      await client.query('SELECT pg_advisory_lock(724100004)');
+      await client.query('SELECT pg_advisory_lock(724100004, $1)', [districtLockKey(districtId)]);
       try {
-        return await runRosterSync({ rosterSource: source });
+        return await runRosterSync({ districtId, rosterSource: source });
       } finally {
-        await client.query('SELECT pg_advisory_unlock(724100004)');
+        await client.query('SELECT pg_advisory_unlock(724100004, $1)', [districtLockKey(districtId)]);
       }
     });
 

@@ -119,7 +119,7 @@ describe('adoption by email', () => {
 
     const summary = await runRosterSync({ source: writeRoster(roster11(orgs, users)) });
 
-    expect(summary.users).toEqual({ ...counts(3, 1, 0), adopted: 1 });
+    expect(summary.users).toEqual({ ...counts(3, 1, 0), adopted: 1, released: 0 });
     expect(await idOf('users', 'u-1')).toBe(apiUser);
     const after = await snapshot();
     expect(after.users).toHaveLength(4);
@@ -133,7 +133,7 @@ describe('adoption by email', () => {
 
     const summary = await runRosterSync({ source: writeRoster(roster11(orgs, users)) });
 
-    expect(summary.users).toEqual({ ...counts(4), adopted: 0 });
+    expect(summary.users).toEqual({ ...counts(4), adopted: 0, released: 0 });
     expect(await idOf('users', 'u-1')).not.toBe(apiUser);
   });
 });

@@ -13,5 +13,5 @@ export async function withClient<T>(work: (client: pg.Client) => Promise<T>): Pr
 
 /** Empties the roster tables of the worker's database; each test file starts from this. */
 export async function resetDatabase(): Promise<void> {
-  await withClient((client) => client.query('TRUNCATE users, schools, user_schools CASCADE'));
+  await withClient((client) => client.query('TRUNCATE users, schools, user_schools, districts CASCADE'));
 }

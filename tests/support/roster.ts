@@ -77,7 +77,7 @@ export function roster11(orgs: Org[], users: User11[], modes: { orgs?: string; u
 }
 
 export async function resetRoster(): Promise<void> {
-  await withClient((client) => client.query('TRUNCATE users, schools, user_schools, roster_sync_runs CASCADE'));
+  await withClient((client) => client.query('TRUNCATE users, schools, user_schools, roster_sync_runs, districts CASCADE'));
 }
 
 /** The database as a user of the API would see it: live and deleted users and schools, and the links. */
