@@ -104,4 +104,24 @@ const noUmzugCli = {
   },
 };
 
-module.exports = [onlyPostgresDialect, noUnusedTypeModules, noCountryValidators, onlyValidRdsCertificates, noUmzugCli];
+/**
+ * Sequelize's internal tracing goes through `debug` (DEBUG=sequelize:*), whose Node module probes the
+ * terminal's colour support (`supports-color`, `tty`, `os.release()`) when it loads: ~5 ms of a cold
+ * start (docs/decisions/0030-cold-start.md). A function never sets DEBUG (LOG_SQL is the service's own
+ * switch), so Sequelize gets a `debug` whose loggers are disabled no-ops.
+ */
+/** @type {import('esbuild').Plugin} */
+const noDebugTracing = {
+  name: 'no-debug-tracing',
+  setup(build) {
+    build.onResolve({ filter: /^debug$/ }, (args) =>
+      /[\\/]sequelize[\\/]lib[\\/]/.test(args.importer) ? { path: 'debug', namespace: 'disabled-debug' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'disabled-debug' }, () => ({
+      contents: 'module.exports = function debug() { const log = () => {}; log.enabled = false; log.extend = debug; return log; };',
+      loader: 'js',
+    }));
+  },
+};
+
+module.exports = [onlyPostgresDialect, noUnusedTypeModules, noCountryValidators, onlyValidRdsCertificates, noUmzugCli, noDebugTracing];
