@@ -149,6 +149,21 @@ export async function checkIdleConnection(): Promise<void> {
 }
 
 /**
+ * A provisioned environment's init (docs/operations.md#provisioned-concurrency): the instance, the
+ * credentials, one pooled connection (TLS, authentication, Sequelize's type lookup) and Sequelize's query
+ * path, so that the first request finds what a warm one finds. In `per-invocation` mode no connection
+ * outlives an invocation: only the instance is created.
+ * @throws what opening the connection throws; the caller logs it and leaves the first request to retry
+ */
+export async function openConnectionAtInit(): Promise<void> {
+  const { sequelize } = getModels();
+  if (config.database.poolMode === 'per-invocation') return;
+  await sequelize.query('SELECT 1', { type: QueryTypes.SELECT, raw: true });
+  // A request arriving straight after init trusts this connection; after a longer freeze it is checked.
+  lastInvocationEnd = Date.now();
+}
+
+/**
  * The end of every invocation: a connection still checked out belongs to work that was abandoned (the
  * early-timeout path). Its statement is cancelled and the connection destroyed, never handed to the
  * next invocation. In `per-invocation` mode the pool is then closed.
