@@ -158,7 +158,8 @@ export async function checkIdleConnection(): Promise<void> {
 export async function openConnectionAtInit(): Promise<void> {
   const { sequelize } = getModels();
   if (config.database.poolMode === 'per-invocation') return;
-  await sequelize.query('SELECT 1', { type: QueryTypes.SELECT, raw: true });
+  // Bound, as the services' statements are: the extended protocol's code path is compiled here too.
+  await sequelize.query('SELECT $1::int AS ready', { bind: [1], type: QueryTypes.SELECT, raw: true });
   // A request arriving straight after init trusts this connection; after a longer freeze it is checked.
   lastInvocationEnd = Date.now();
 }
