@@ -371,7 +371,7 @@ interface ColdCase {
   events(count: number): Promise<unknown[]>;
 }
 
-async function cold(url: string, runs: number, environmentRuns: number): Promise<{ rows: ColdRow[]; provisioned: ProvisionedRow[] }> {
+async function cold(url: string, runs: number, environmentRuns: number): Promise<{ rows: ColdRow[]; floors: ColdRow[]; provisioned: ProvisionedRow[] }> {
   const { httpEvent } = await import('../scripts/lambda-events.js');
   const outdir = mkdtempSync(path.join(os.tmpdir(), 'roster-perf-bundles-'));
   try {
@@ -382,6 +382,7 @@ async function cold(url: string, runs: number, environmentRuns: number): Promise
         link: 'functions/link.ts',
         list: 'functions/list.ts',
         bare: 'bench/bare-handler.ts',
+        floor: 'bench/models-floor.ts',
       },
       outdir,
     );
@@ -455,6 +456,7 @@ async function cold(url: string, runs: number, environmentRuns: number): Promise
 
     const rows: ColdRow[] = [];
     const provisioned: ProvisionedRow[] = [];
+    const floors: ColdRow[] = [];
     for (const node of coldNodes()) {
       const version = nodeVersion(node);
       for (const c of cases) {
@@ -477,6 +479,24 @@ async function cold(url: string, runs: number, environmentRuns: number): Promise
           bareTotalMs: median(bare.map((r) => r.totalMs)),
         });
       }
+      // The design's floor (bench/models-floor.ts) against bare, on list's read.
+      const list = cases.find((c) => c.fn === 'list') as ColdCase;
+      const floor: Array<{ importMs: number; totalMs: number }> = [];
+      const bare: Array<{ importMs: number; totalMs: number }> = [];
+      for (let i = 0; i < runs; i++) {
+        floor.push(await runOnce(node, 'floor', (await list.events(1))[0], list.status));
+        bare.push(await runOnce(node, 'bare', (await list.events(1))[0], list.status));
+      }
+      floors.push({
+        node: version,
+        fn: 'models floor',
+        route: list.route,
+        runs,
+        importMs: median(floor.map((r) => r.importMs)),
+        totalMs: median(floor.map((r) => r.totalMs)),
+        bareImportMs: median(bare.map((r) => r.importMs)),
+        bareTotalMs: median(bare.map((r) => r.totalMs)),
+      });
       // Provisioned against on demand: environments alternated, each serving 1 + WARM_REQUESTS requests.
       for (const c of cases) {
         const inits: number[] = [];
@@ -503,7 +523,7 @@ async function cold(url: string, runs: number, environmentRuns: number): Promise
       }
     }
     await client.end();
-    return { rows, provisioned };
+    return { rows, floors, provisioned };
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
@@ -626,10 +646,10 @@ async function main(): Promise<void> {
     }
 
     if (parts.has('cold')) {
-      const { rows, provisioned } = await cold(url, coldRuns, environmentRuns);
+      const { rows, floors, provisioned } = await cold(url, coldRuns, environmentRuns);
       console.log(`Cold: fresh node per run, bundle import + connect + one request (median of ${coldRuns}); bare = pg-only handler bundled alike`);
       console.table(
-        rows.map((r) => ({
+        [...rows, ...floors].map((r) => ({
           node: r.node,
           function: r.fn,
           route: r.route,
@@ -641,6 +661,7 @@ async function main(): Promise<void> {
           ratio: (r.totalMs / r.bareTotalMs).toFixed(2),
         })),
       );
+      console.log('models floor: bench/models-floor.ts, the config, Sequelize, the models, pg and the service for the same read, without the HTTP stack');
       const worst = Math.max(...rows.map((r) => r.totalMs / r.bareTotalMs));
       console.log(`Worst cold ratio: ${worst.toFixed(2)} (target <= 2.0): ${worst <= 2 ? 'met' : 'NOT met'}\n`);
       console.log(
