@@ -17,13 +17,21 @@ type Handler = ((event: unknown, context: Context) => Promise<{ statusCode: numb
 const ROOT = path.resolve(__dirname, '../..');
 
 /** A fresh module registry is a fresh Lambda container, loaded with `env` set. */
-function loadList(env: Record<string, string>): { handler: Handler; close(): Promise<void> } {
-  let container!: { handler: Handler; close(): Promise<void> };
+interface ListContainer {
+  handler: Handler;
+  close(): Promise<void>;
+  /** The pool's idle timeout, ms. */
+  poolIdle(): number | undefined;
+}
+
+function loadList(env: Record<string, string>): ListContainer {
+  let container!: ListContainer;
   const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
   Object.assign(process.env, env);
   try {
     jest.isolateModules(() => {
-      container = { handler: require('../../functions/list').handler, close: require('../../shared/db/sequelize').closeConnections };
+      const db = require('../../shared/db/sequelize') as typeof import('../../shared/db/sequelize');
+      container = { handler: require('../../functions/list').handler, close: db.closeConnections, poolIdle: () => (db.getSequelize() as unknown as { options: { pool?: { idle?: number } } }).options.pool?.idle };
     });
   } finally {
     for (const [name, value] of Object.entries(saved)) {
@@ -62,6 +70,19 @@ describe('a provisioned environment (AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-
       expect({ atInit, status: reply.statusCode, afterFirstRequest: await serviceConnections() }).toEqual({ atInit: 1, status: 200, afterFirstRequest: 1 });
     } finally {
       await close();
+    }
+  });
+
+  it('keeps an idle connection as long as RDS Proxy does (15 minutes), not the on-demand minute', async () => {
+    const provisioned = loadList({ AWS_LAMBDA_INITIALIZATION_TYPE: 'provisioned-concurrency' });
+    const onDemand = loadList({ AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand' });
+    try {
+      await provisioned.handler.ready;
+
+      expect({ provisioned: provisioned.poolIdle(), onDemand: onDemand.poolIdle() }).toEqual({ provisioned: 900_000, onDemand: 60_000 });
+    } finally {
+      await provisioned.close();
+      await onDemand.close();
     }
   });
 
