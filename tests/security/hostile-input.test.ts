@@ -78,9 +78,11 @@ const query = fc.dictionary(
 );
 
 const headers = fc.dictionary(
-  fc.constantFrom('content-type', 'authorization', 'content-length', 'accept', 'x-forwarded-for', 'origin', 'cookie'),
+  fc.constantFrom('content-type', 'authorization', 'content-length', 'accept', 'x-forwarded-for', 'origin', 'cookie', 'if-match'),
   fc.oneof(
     fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'application/problem+json', 'multipart/form-data; boundary=x', '*/*'),
+    // If-Match values: any, a stale tag, a weak one, a list (PATCH and DELETE reach 412 and 400 with them).
+    fc.constantFrom('*', '"1.1"', 'W/"1.1"', '"a", "b"', '"'),
     text,
   ),
   { maxKeys: 4 },
