@@ -14,8 +14,8 @@ import { withDatabase } from '../scripts/database-url';
 import { freePort } from '../scripts/free-port';
 import { startLocalPostgres, type LocalPostgres } from '../scripts/local-postgres';
 import { migrateUp } from '../shared/db/migrator';
-import { openSequelize, recreateDatabase } from '../tests/support/databases';
-import { httpEvent, lambdaContext } from '../tests/support/events';
+import { openSequelize, recreateDatabase } from '../scripts/databases';
+import { httpEvent, lambdaContext } from '../scripts/lambda-events';
 
 const USERS = 20_000;
 const SCHOOLS = 200;

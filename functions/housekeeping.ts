@@ -8,7 +8,7 @@ import { runHousekeeping, type HousekeepingResult } from '../shared/services/hou
 const STOP_BEFORE_TIMEOUT_MS = 30_000;
 
 /**
- * The scheduled retention run (SPEC §9). Not on the HTTP API. What a run leaves (a deadline, a lock) the
+ * The scheduled retention run (docs/lifecycle.md#housekeeping-retention). Not on the HTTP API. What a run leaves (a deadline, a lock) the
  * next run removes: every batch is complete in itself.
  */
 export const handler = middy<unknown, HousekeepingResult>(async (_event: unknown, context: Context) => {

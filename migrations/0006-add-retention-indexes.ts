@@ -1,7 +1,7 @@
 import type { Migration } from './types';
 
 /**
- * Serves housekeeping (SPEC §9): "soft-deleted before the cutoff, oldest first" for users and schools.
+ * Serves housekeeping (docs/lifecycle.md#housekeeping-retention): "soft-deleted before the cutoff, oldest first" for users and schools.
  * Partial, so the index holds only the soft-deleted rows and costs live writes nothing. Sync runs and
  * Idempotency-Keys already have theirs (startedAt, expiresAt).
  *

@@ -76,11 +76,11 @@ const EnvSchema = z.object({
   /** An S3-compatible endpoint (a local test server); unset in AWS, where the SDK finds the regional one. */
   S3_ENDPOINT: z.url().optional(),
   /**
-   * Housekeeping erases users and schools soft-deleted longer ago than this (SPEC §9). At least a day, so
+   * Housekeeping erases users and schools soft-deleted longer ago than this (docs/lifecycle.md). At least a day, so
    * that the Idempotency-Key records that quote a record (kept 24 hours) are gone before it is erased.
    */
   RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
-  /** Housekeeping deletes roster sync run records older than this (SPEC §9). */
+  /** Housekeeping deletes roster sync run records older than this (docs/lifecycle.md). */
   SYNC_RUN_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
 });
 

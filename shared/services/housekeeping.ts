@@ -12,7 +12,7 @@ export const HOUSEKEEPING_BATCH_SIZE = 1000;
  */
 const LOCK_TIMEOUT = '2s';
 
-export type HousekeepingTask = 'idempotencyKeys' | 'users' | 'schools' | 'syncRuns';
+type HousekeepingTask = 'idempotencyKeys' | 'users' | 'schools' | 'syncRuns';
 
 /**
  * What each task deletes, oldest first, at most $1 rows a statement, skipping rows another transaction
@@ -82,7 +82,7 @@ async function runBatch(task: HousekeepingTask, batchSize: number): Promise<numb
 const isLockTimeout = (error: unknown) => (error as { parent?: { code?: string } }).parent?.code === '55P03';
 
 /**
- * Retention (SPEC §9): erases users and schools soft-deleted more than RETENTION_DAYS ago, deletes sync
+ * Retention (docs/lifecycle.md#housekeeping-retention): erases users and schools soft-deleted more than RETENTION_DAYS ago, deletes sync
  * runs older than SYNC_RUN_RETENTION_DAYS and expired Idempotency-Keys, in batches of at most
  * `batchSize` rows, each its own short transaction that skips locked rows.
  */

@@ -9,7 +9,7 @@ export interface RosterOwner {
 }
 
 /**
- * The one place that decides whether a record is the roster's (SPEC §4.3): a record that holds a roster
+ * The one place that decides whether a record is the roster's (docs/lifecycle.md#records-the-roster-manages): a record that holds a roster
  * identity, today a `sourcedId`. When districts land, this reads the holding district instead.
  */
 export async function rosterOwnerOf(

@@ -7,7 +7,7 @@ import { rosterOwnerOf } from './ownership';
 import { checkPrecondition, etagOf, type Precondition, type Versioned } from './versions';
 
 /**
- * What changing, removing and erasing need to know of users and of schools (SPEC §4.3, §9): one code path
+ * What changing, removing and erasing need to know of users and of schools (docs/lifecycle.md): one code path
  * for both kinds, each described once in users.ts and schools.ts.
  */
 export interface RecordKind<Row extends { sourcedId: string | null }, Dto, Field extends string> {
@@ -114,7 +114,7 @@ export async function deleteRecord(kind: RecordKind<never, unknown, string>, id:
 }
 
 /**
- * Erases one record for good, whatever its state (SPEC §9): the row, and with it (ON DELETE CASCADE)
+ * Erases one record for good, whatever its state (docs/lifecycle.md#erasure-erasetrue): the row, and with it (ON DELETE CASCADE)
  * its memberships, and every stored Idempotency-Key response that returned it. Sync-run reports never
  * quote a record's values, so they hold nothing to erase (docs/lifecycle.md).
  * @throws NotFoundError when there is no such record (a second erasure)

@@ -46,7 +46,7 @@ export async function createSchool(input: CreateSchoolInput, options: { transact
 export const getSchool = (schoolId: string): Promise<Versioned<SchoolDto>> => getRecord(SCHOOLS, schoolId);
 
 /**
- * Applies a merge patch to a live school (SPEC §4.3).
+ * Applies a merge patch to a live school (docs/lifecycle.md).
  * @throws NotFoundError, PreconditionFailedError, ConflictError (a taken code, or a field the roster supplies)
  */
 export const patchSchool = (schoolId: string, patch: SchoolPatch, precondition?: Precondition): Promise<Versioned<SchoolDto>> =>
@@ -59,7 +59,7 @@ export const patchSchool = (schoolId: string, patch: SchoolPatch, precondition?:
 export const deleteSchool = (schoolId: string, precondition?: Precondition): Promise<void> => deleteRecord(SCHOOLS, schoolId, precondition);
 
 /**
- * Erases a school for good, whatever its state, with every copy of its data (SPEC §9).
+ * Erases a school for good, whatever its state, with every copy of its data (docs/lifecycle.md).
  * @throws NotFoundError, PreconditionFailedError
  */
 export const eraseSchool = (schoolId: string, precondition?: Precondition): Promise<void> => eraseRecord(SCHOOLS, schoolId, precondition);

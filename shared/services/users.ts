@@ -46,7 +46,7 @@ export async function createUser(input: CreateUserInput, options: { transaction?
 export const getUser = (userId: string): Promise<Versioned<UserDto>> => getRecord(USERS, userId);
 
 /**
- * Applies a merge patch to a live user (SPEC §4.3).
+ * Applies a merge patch to a live user (docs/lifecycle.md).
  * @throws NotFoundError, PreconditionFailedError, ConflictError (a taken email or userName, or a field the roster supplies)
  */
 export const patchUser = (userId: string, patch: UserPatch, precondition?: Precondition): Promise<Versioned<UserDto>> =>
@@ -59,7 +59,7 @@ export const patchUser = (userId: string, patch: UserPatch, precondition?: Preco
 export const deleteUser = (userId: string, precondition?: Precondition): Promise<void> => deleteRecord(USERS, userId, precondition);
 
 /**
- * Erases a user for good, whatever their state, with every copy of their data (SPEC §9).
+ * Erases a user for good, whatever their state, with every copy of their data (docs/lifecycle.md).
  * @throws NotFoundError, PreconditionFailedError
  */
 export const eraseUser = (userId: string, precondition?: Precondition): Promise<void> => eraseRecord(USERS, userId, precondition);

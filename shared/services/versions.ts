@@ -3,7 +3,7 @@ import { PreconditionFailedError } from '../errors';
 /** A request's `If-Match`: `*` (any current record) or the entity-tags it names (weak ones already dropped). */
 export type Precondition = '*' | { tags: readonly string[] };
 
-/** A record with the strong ETag of the version it was read or written at (SPEC §4.3). */
+/** A record with the strong ETag of the version it was read or written at (docs/lifecycle.md#etags-and-if-match). */
 export interface Versioned<T> {
   record: T;
   etag: string;

@@ -11,7 +11,11 @@ const patchUser = (userId: string, body: unknown, headers: Record<string, string
   invoke(change, { route: 'PATCH /users/{userId}', pathParameters: { userId }, body, headers });
 const deleteUser = (userId: string) => invoke(change, { route: 'DELETE /users/{userId}', pathParameters: { userId } });
 const getUser = (userId: string) => invoke(list, { route: 'GET /users/{userId}', pathParameters: { userId } });
-const countBy = (statuses: number[]) => statuses.reduce<Record<number, number>>((acc, s) => ({ ...acc, [s]: (acc[s] ?? 0) + 1 }), {});
+const countBy = (statuses: number[]) => {
+  const counts: Record<number, number> = {};
+  for (const status of statuses) counts[status] = (counts[status] ?? 0) + 1;
+  return counts;
+};
 
 beforeEach(resetDatabase);
 afterAll(closeConnections);

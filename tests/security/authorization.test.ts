@@ -108,7 +108,7 @@ describe.each(ROUTE_CASES.map((routeCase) => [routeCase.route, routeCase] as con
   }
 });
 
-/** The routes whose `?erase=true` needs roster/erase (SPEC §9), each with its request made an erasure. */
+/** The routes whose `?erase=true` needs roster/erase (docs/lifecycle.md), each with its request made an erasure. */
 const ERASING_CASES = ROUTE_CASES.filter((routeCase) => (ROUTES[routeCase.route] as Route).eraseScope);
 
 describe.each(ERASING_CASES.map((routeCase) => [routeCase.route, routeCase] as const))('%s?erase=true', (_, routeCase) => {
