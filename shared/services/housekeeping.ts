@@ -7,10 +7,12 @@ import { logger } from '../logger';
 export const HOUSEKEEPING_BATCH_SIZE = 1000;
 
 /**
- * The longest a batch waits for a row lock it did not skip (a cascade reaching a link a roster sync is
- * rewriting): past it the batch gives up and the next run tries again, rather than hold its own locks.
+ * A batch that waits for a lock it could not skip (a cascade reaching a link a roster sync is rewriting)
+ * is cut off by the connection's statement_timeout (DB_STATEMENT_TIMEOUT_MS, 5 s; a batch takes well under
+ * 100 ms) and gives up, rather than hold its own locks; the next run tries again. No `SET lock_timeout`:
+ * it would pin an RDS Proxy connection (docs/decisions/0007-no-session-state.md).
  */
-const LOCK_TIMEOUT = '2s';
+const GAVE_UP = new Set(['55P03', '57014']); // lock_not_available, query_canceled
 
 type HousekeepingTask = 'idempotencyKeys' | 'users' | 'schools' | 'syncRuns';
 
@@ -73,13 +75,12 @@ export interface HousekeepingResult {
 async function runBatch(task: HousekeepingTask, batchSize: number): Promise<number> {
   const sequelize = getSequelize();
   return sequelize.transaction(async (transaction) => {
-    await sequelize.query(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`, { transaction });
     const rows = await sequelize.query(TASKS[task].sql, { bind: [batchSize, TASKS[task].days()], type: QueryTypes.SELECT, transaction });
     return rows.length;
   });
 }
 
-const isLockTimeout = (error: unknown) => (error as { parent?: { code?: string } }).parent?.code === '55P03';
+const gaveUp = (error: unknown) => GAVE_UP.has((error as { parent?: { code?: string } }).parent?.code ?? '');
 
 /**
  * Retention (docs/lifecycle.md#housekeeping-retention): erases users and schools soft-deleted more than RETENTION_DAYS ago, deletes sync
@@ -99,8 +100,8 @@ export async function runHousekeeping(options: HousekeepingOptions = {}): Promis
       try {
         removed = await runBatch(task, batchSize);
       } catch (error) {
-        if (!isLockTimeout(error)) throw error;
-        logger.warn('housekeeping batch gave up waiting for a lock', { task });
+        if (!gaveUp(error)) throw error;
+        logger.warn('housekeeping batch gave up: it waited on a lock past the statement timeout', { task });
         result.complete = false;
         break;
       }

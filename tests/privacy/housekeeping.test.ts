@@ -108,6 +108,24 @@ describe('housekeeping', () => {
     expect((await runHousekeeping()).removed.users).toBe(1);
   });
 
+  it('gives a task up for this run when a cascade waits on a lock past the statement timeout, goes on with the others, and finishes later', async () => {
+    await arrange({ users: [40], runs: [100] });
+    await withClient((c) =>
+      c.query(`INSERT INTO schools (name) VALUES ('Live'); INSERT INTO user_schools ("userUserId", "schoolSchoolId") SELECT u."userId", s."schoolId" FROM users u, schools s`),
+    );
+    await withClient(async (holder) => {
+      // A roster sync rewriting the old user's membership, its transaction still open.
+      await holder.query('BEGIN');
+      await holder.query(`UPDATE user_schools SET role = 'aide'`);
+
+      const result = await runHousekeeping();
+
+      expect(result).toMatchObject({ removed: { users: 0, syncRuns: 1 }, complete: false });
+      await holder.query('ROLLBACK');
+    });
+    expect(await runHousekeeping()).toMatchObject({ removed: { users: 1 }, complete: true });
+  });
+
   it('starts no batch after its deadline, and says it stopped early', async () => {
     await arrange({ users: [40] });
 
