@@ -79,7 +79,7 @@ export async function patchRecord<Row extends { sourcedId: string | null }, Dto,
     const current = row as unknown as Record<Field, unknown>;
     const changed = kind.patchable.filter((field) => patch[field] !== undefined && patch[field] !== (current[field] ?? null));
     if (changed.length === 0) return { record: kind.toDto(row), etag: etagOf(row.version) };
-    const owner = await rosterOwnerOf(kind.kind, row, transaction);
+    const owner = await rosterOwnerOf(kind.kind, id, transaction);
     if (owner) {
       throw new ConflictError(`${label(kind, id)} is managed by ${owner.description}, which supplies ${changed.join(', ')}: change it in the SIS.`);
     }
@@ -105,7 +105,7 @@ export async function deleteRecord(kind: RecordKind<never, unknown, string>, id:
   await inTransaction(kind.kind, async (transaction) => {
     const row = await lockRow<{ sourcedId: string | null }>(kind, id, transaction);
     checkPrecondition(label(kind, id), row.version, precondition);
-    const owner = await rosterOwnerOf(kind.kind, row, transaction);
+    const owner = await rosterOwnerOf(kind.kind, id, transaction);
     if (owner) throw new ConflictError(`${label(kind, id)} is managed by ${owner.description}: remove it there, or erase it.`);
     const model = kind.model();
     await sequelize.query(`UPDATE "${model.getTableName()}" SET "deletedAt" = now() WHERE "${model.primaryKeyAttribute}" = $1`, { bind: [id], transaction });

@@ -6,6 +6,7 @@ import { closeConnections } from '../../shared/db/sequelize';
 import { resetDatabase, withClient } from '../support/db';
 import { FULL_ACCESS_CLAIMS, invoke, type HttpReply } from '../support/events';
 import { apiSchool, apiUser, linkRows, softDelete } from '../support/fixtures';
+import { createDistrict } from '../support/districts';
 import { badRequest, problem } from '../support/problems';
 
 const ERASER = { ...FULL_ACCESS_CLAIMS, scope: 'roster/erase' };
@@ -31,8 +32,20 @@ const linkUp = (schoolId: string, userId: string) => invoke(link, { route: 'PUT 
 const row = (sql: string, values: unknown[]) => withClient(async (c) => (await c.query(sql, values)).rows[0]);
 const userRow = (userId: string) => row('SELECT * FROM users WHERE "userId" = $1', [userId]);
 const schoolRow = (schoolId: string) => row('SELECT * FROM schools WHERE "schoolId" = $1', [schoolId]);
-const makeRosterManaged = (table: 'users' | 'schools', id: string) =>
-  withClient((c) => c.query(`UPDATE ${table} SET "sourcedId" = 'sis-' || md5(random()::text) WHERE "${table === 'users' ? 'userId' : 'schoolId'}" = $1`, [id]));
+/** Puts a record in a district's roster, as a sync would: a held identity for a user, the district for a school. */
+async function makeRosterManaged(table: 'users' | 'schools', id: string): Promise<string> {
+  const districtId = await createDistrict('Springfield');
+  await withClient(async (c) => {
+    const sourcedId = `sis-${id.slice(0, 8)}`;
+    if (table === 'users') {
+      await c.query(`INSERT INTO user_roster_identities ("districtId", "sourcedId", "userId") VALUES ($1, $2, $3)`, [districtId, sourcedId, id]);
+      await c.query(`UPDATE users SET "sourcedId" = $2, source = 'roster' WHERE "userId" = $1`, [id, sourcedId]);
+    } else {
+      await c.query(`UPDATE schools SET "sourcedId" = $2, "districtId" = $3 WHERE "schoolId" = $1`, [id, sourcedId, districtId]);
+    }
+  });
+  return districtId;
+}
 
 const json = (reply: HttpReply) => ({ status: reply.status, body: reply.body });
 
@@ -280,27 +293,37 @@ describe('a record the roster manages', () => {
   it('refuses a PATCH that changes a field the roster supplies, and a plain DELETE, with 409 naming the owner', async () => {
     const user = await apiUser({ firstName: 'Ada', email: 'ada@example.org' });
     const school = await apiSchool({ name: 'Northside' });
-    await makeRosterManaged('users', user.userId);
-    await makeRosterManaged('schools', school.schoolId);
+    const userDistrict = await makeRosterManaged('users', user.userId);
+    const schoolDistrict = await makeRosterManaged('schools', school.schoolId);
+    const owner = (districtId: string) => `the roster of district "Springfield" (${districtId})`;
     const before = { user: await userRow(user.userId), school: await schoolRow(school.schoolId) };
 
     for (const body of [{ firstName: 'Bo' }, { lastName: 'L' }, { email: 'b@example.org' }, { userName: 'ada' }, { email: null }]) {
       const field = Object.keys(body)[0];
       expect({ body, reply: json(await patchUser(user.userId, body)) }).toEqual({
         body,
-        reply: { status: 409, body: problem(409, 'Conflict', `The user ${user.userId} is managed by the district's roster, which supplies ${field}: change it in the SIS.`) },
+        reply: { status: 409, body: problem(409, 'Conflict', `The user ${user.userId} is managed by ${owner(userDistrict)}, which supplies ${field}: change it in the SIS.`) },
       });
     }
     expect(json(await patchSchool(school.schoolId, { code: 'N-1' }))).toEqual({
       status: 409,
-      body: problem(409, 'Conflict', `The school ${school.schoolId} is managed by the district's roster, which supplies code: change it in the SIS.`),
+      body: problem(409, 'Conflict', `The school ${school.schoolId} is managed by ${owner(schoolDistrict)}, which supplies code: change it in the SIS.`),
     });
     expect(json(await deleteUser(user.userId))).toEqual({
       status: 409,
-      body: problem(409, 'Conflict', `The user ${user.userId} is managed by the district's roster: remove it there, or erase it.`),
+      body: problem(409, 'Conflict', `The user ${user.userId} is managed by ${owner(userDistrict)}: remove it there, or erase it.`),
     });
     expect((await deleteSchool(school.schoolId)).status).toBe(409);
     expect({ user: await userRow(user.userId), school: await schoolRow(school.schoolId) }).toEqual(before);
+  });
+
+  it('lets a user whose identities were all released be changed and removed through the API', async () => {
+    const user = await apiUser({ firstName: 'Ada' });
+    await makeRosterManaged('users', user.userId);
+    await withClient((c) => c.query(`UPDATE user_roster_identities SET "releasedAt" = now() WHERE "userId" = $1`, [user.userId]));
+
+    expect((await patchUser(user.userId, { lastName: 'L' })).status).toBe(200);
+    expect((await deleteUser(user.userId)).status).toBe(204);
   });
 
   it('answers a patch that changes none of its fields with 200', async () => {

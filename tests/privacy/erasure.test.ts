@@ -68,7 +68,11 @@ describe('erasing a person', () => {
     expect(erased.status).toBe(204);
     expect(await findValues(VALUES)).toEqual([]);
     expect(await findValues([userId])).toEqual([]);
-    expect(await withClient(async (c) => (await c.query(`SELECT count(*)::int AS n FROM user_schools WHERE "userUserId" = $1`, [userId])).rows[0].n)).toBe(0);
+    const left = await withClient(
+      async (c) =>
+        (await c.query(`SELECT (SELECT count(*)::int FROM user_schools WHERE "userUserId" = $1) AS links, (SELECT count(*)::int FROM user_roster_identities WHERE "userId" = $1) AS identities`, [userId])).rows[0],
+    );
+    expect(left).toEqual({ links: 0, identities: 0 });
   });
 
   it('forgets the Idempotency-Key that created them: a retry with it is a new request', async () => {
