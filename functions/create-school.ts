@@ -8,8 +8,8 @@ export const handler = httpHandler(
   dispatch('create-school', {
     'POST /schools': async ({ body }, event) =>
       idempotent(event, async (transaction) => {
-        const school = await createSchool(body, { transaction });
-        return created(`/schools/${school.schoolId}`, school);
+        const { record, etag } = await createSchool(body, { transaction });
+        return created(`/schools/${record.schoolId}`, record, { ETag: etag });
       }),
   }),
 );

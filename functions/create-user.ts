@@ -8,8 +8,8 @@ export const handler = httpHandler(
   dispatch('create-user', {
     'POST /users': async ({ body }, event) =>
       idempotent(event, async (transaction) => {
-        const user = await createUser(body, { transaction });
-        return created(`/users/${user.userId}`, user);
+        const { record, etag } = await createUser(body, { transaction });
+        return created(`/users/${record.userId}`, record, { ETag: etag });
       }),
   }),
 );

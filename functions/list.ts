@@ -9,8 +9,14 @@ export const handler = httpHandler(
   dispatch('list', {
     'GET /users': async ({ query }) => ok(await listUsers(query)),
     'GET /schools': async ({ query }) => ok(await listSchools(query)),
-    'GET /users/{userId}': async ({ params }) => ok(await getUser(params.userId)),
-    'GET /schools/{schoolId}': async ({ params }) => ok(await getSchool(params.schoolId)),
+    'GET /users/{userId}': async ({ params }) => {
+      const { record, etag } = await getUser(params.userId);
+      return ok(record, { ETag: etag });
+    },
+    'GET /schools/{schoolId}': async ({ params }) => {
+      const { record, etag } = await getSchool(params.schoolId);
+      return ok(record, { ETag: etag });
+    },
     'GET /users/{userId}/schools': async ({ params, query }) => ok(await listSchoolsOfUser(params.userId, query)),
     'GET /schools/{schoolId}/users': async ({ params, query }) => ok(await listSchoolMembers(params.schoolId, query)),
   }),

@@ -27,7 +27,8 @@ export function buildOpenApiDocument() {
     bearerFormat: 'JWT',
     description:
       'An access token of the configured issuer and audience, verified by API Gateway (a missing or bad token: its own 401). ' +
-      'GET routes need the scope `roster/read`, the others `roster/write` (`scope` claim, space-separated, or `scp` list), ' +
+      'GET routes need the scope `roster/read`, the others `roster/write` (`scope` claim, space-separated, or `scp` list); ' +
+      'an erasure (`DELETE ...?erase=true`) needs `roster/erase`, which no other scope implies. ' +
       'checked by the service (403 problem+json). A `schools` claim limits the token to those schools.',
   });
 
@@ -58,12 +59,20 @@ export function buildOpenApiDocument() {
     503: problem('The database is unavailable, or the request could not finish in time; retry later.', retryAfter),
   };
   const location = z.object({ Location: z.string().meta({ description: 'The path of the record created.' }) });
+  const etag = z.object({
+    ETag: z.string().meta({ description: 'The strong entity-tag of this version of the record: send it as `If-Match` to change only this version.' }),
+  });
   const replayed = z.object({ 'Idempotent-Replayed': z.literal('true').optional().meta({ description: 'Present on a replay of an earlier response.' }) });
 
   const responseOf = (route: Route, status: number): ResponseConfig => {
     const success = route.success[status as keyof Route['success']];
     if (success) {
-      const headers = success.location ? (success.replayable ? location.extend(replayed.shape) : location) : undefined;
+      const shape = {
+        ...(success.location ? location.shape : {}),
+        ...(success.replayable ? replayed.shape : {}),
+        ...(success.etag ? etag.shape : {}),
+      };
+      const headers = Object.keys(shape).length > 0 ? z.object(shape) : undefined;
       return {
         description: success.replayable ? `${success.description} A retry with the same Idempotency-Key and body gets the same response again.` : success.description,
         ...(headers ? { headers } : {}),
@@ -77,19 +86,21 @@ export function buildOpenApiDocument() {
   for (const key of Object.keys(ROUTES) as RouteKey[]) {
     const route: Route = ROUTES[key];
     const [method, path] = key.split(' ');
-    const { params, query, body, bodyOptional, headers } = route.request;
+    const { params, query, body, bodyOptional, headers, mergePatch } = route.request;
+    const bodyTypes = mergePatch ? ['application/merge-patch+json', 'application/json'] : ['application/json'];
     registry.registerPath({
       method: method.toLowerCase() as RouteConfig['method'],
       path,
       operationId: route.operationId,
       summary: route.summary,
       ...(route.description ? { description: route.description } : {}),
-      security: [{ bearer: [route.scope] }],
+      // Either scope: an erasure needs its own (shared/http/routes.ts, eraseScope).
+      security: [route.scope, ...(route.eraseScope ? [route.eraseScope] : [])].map((scope) => ({ bearer: [scope] })),
       request: {
         ...(params ? { params: params as z.ZodObject } : {}),
         ...(query ? { query: query as z.ZodObject } : {}),
         ...(headers ? { headers: headers as z.ZodObject } : {}),
-        ...(body ? { body: { required: !bodyOptional, content: { 'application/json': { schema: body } } } } : {}),
+        ...(body ? { body: { required: !bodyOptional, content: Object.fromEntries(bodyTypes.map((type) => [type, { schema: body }])) } } : {}),
       },
       responses: Object.fromEntries(statusesOf(key).map((status) => [status, responseOf(route, status)])),
     });

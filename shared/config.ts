@@ -75,6 +75,13 @@ const EnvSchema = z.object({
   ROSTER_SYNC_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
   /** An S3-compatible endpoint (a local test server); unset in AWS, where the SDK finds the regional one. */
   S3_ENDPOINT: z.url().optional(),
+  /**
+   * Housekeeping erases users and schools soft-deleted longer ago than this (docs/lifecycle.md). At least a day, so
+   * that the Idempotency-Key records that quote a record (kept 24 hours) are gone before it is erased.
+   */
+  RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** Housekeeping deletes roster sync run records older than this (docs/lifecycle.md). */
+  SYNC_RUN_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
 });
 
 type PoolMode = 'reuse' | 'per-invocation';
@@ -157,6 +164,10 @@ function loadConfig(env: NodeJS.ProcessEnv) {
       maxDeleteRatio: e.ROSTER_MAX_DELETE_RATIO,
       syncTimeoutMs: e.ROSTER_SYNC_TIMEOUT_MS ?? (deployed ? Math.max(e.FUNCTION_TIMEOUT_MS - SYNC_WRAP_UP_MS, 1000) : 0),
       syncConcurrency: e.ROSTER_SYNC_CONCURRENCY,
+    }),
+    retention: Object.freeze({
+      deletedRecordDays: e.RETENTION_DAYS,
+      syncRunDays: e.SYNC_RUN_RETENTION_DAYS,
     }),
     s3: Object.freeze({
       endpoint: e.S3_ENDPOINT,

@@ -45,6 +45,14 @@ export class ConflictError extends HttpError {
   }
 }
 
+/** `If-Match` named no current version of the record: it changed (or went) since the client read it. */
+export class PreconditionFailedError extends HttpError {
+  override readonly name = 'PreconditionFailedError';
+  constructor(message: string) {
+    super(412, 'Precondition Failed', message);
+  }
+}
+
 export class PayloadTooLargeError extends HttpError {
   override readonly name = 'PayloadTooLargeError';
   constructor(limitBytes: number) {

@@ -29,6 +29,32 @@ export const CreateSchoolBody = z.strictObject({
 });
 export type CreateSchoolInput = z.infer<typeof CreateSchoolBody>;
 
+/**
+ * A JSON Merge Patch (RFC 7396) of the fields POST takes (docs/lifecycle.md), from the same schemas: an absent
+ * field is kept, `null` clears an optional field, and a required field cannot be cleared (null or blank
+ * is a 400 naming it).
+ */
+export const UserPatchBody = CreateUserBody.partial();
+export type UserPatch = z.infer<typeof UserPatchBody>;
+export const SchoolPatchBody = CreateSchoolBody.partial();
+export type SchoolPatch = z.infer<typeof SchoolPatchBody>;
+
+/** DELETE's query: `?erase=true` hard-deletes the record and every copy of its data (docs/lifecycle.md). */
+export const DeleteQuery = z.strictObject({
+  erase: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .describe('`true` erases the record for good, whatever its state, with every copy of its data (scope `roster/erase`).')
+    .optional(),
+});
+
+/** `If-Match` of PATCH and DELETE (RFC 9110 §13.1.1): the change applies only to the record as the client last saw it. */
+export const ConditionalHeaders = z.object({
+  'If-Match': z
+    .string()
+    .describe('An `ETag` of the record, a list of them, or `*`: when none matches the current record, 412 and nothing changes.')
+    .optional(),
+});
+
 const RoleSchema = z.enum(ROLES);
 
 export const LinkBody = z.strictObject({ role: RoleSchema.optional() });

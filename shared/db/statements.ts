@@ -39,21 +39,53 @@ function cached(model: ModelStatic<Model>, key: string, build: () => string): st
   return text;
 }
 
-/** SELECT `attributes` of the live row whose primary key is $1 (soft-deleted rows of a paranoid model excluded). */
-export function selectByPrimaryKeySql(model: ModelStatic<Model>, attributes: readonly string[]): string {
-  return cached(model, `select:${attributes.join(',')}`, () => {
-    const live = model.options.paranoid ? ` AND ${column(model, 'deletedAt')} IS NULL` : '';
-    return `SELECT ${selectList(model, attributes)} FROM ${tableOf(model)} WHERE ${column(model, model.primaryKeyAttribute)} = $1${live}`;
+/**
+ * The row's version, selected as "version": its `xmin` (the transaction that wrote this version of the
+ * row, which every write changes, whoever makes it) and its updatedAt in microseconds, which together
+ * never repeat, even after transaction ids wrap around (docs/lifecycle.md, "ETags").
+ */
+function versionSql(model: ModelStatic<Model>): string {
+  return `xmin::text || '.' || floor(extract(epoch FROM ${column(model, 'updatedAt')}) * 1000000)::bigint::text AS "version"`;
+}
+
+export interface SelectOptions {
+  /** Also the rows a paranoid model soft-deleted (erasure reaches them). */
+  withDeleted?: boolean;
+  /** FOR UPDATE: the row stays as read until the transaction ends. */
+  forUpdate?: boolean;
+}
+
+/**
+ * SELECT `attributes` and the version of the row whose primary key is $1: the live row only, for a
+ * paranoid model, unless `withDeleted`.
+ */
+export function selectByPrimaryKeySql(model: ModelStatic<Model>, attributes: readonly string[], options: SelectOptions = {}): string {
+  return cached(model, `select:${attributes.join(',')}:${options.withDeleted}:${options.forUpdate}`, () => {
+    const live = model.options.paranoid && !options.withDeleted ? ` AND ${column(model, 'deletedAt')} IS NULL` : '';
+    const lock = options.forUpdate ? ' FOR UPDATE' : '';
+    return `SELECT ${selectList(model, attributes)}, ${versionSql(model)} FROM ${tableOf(model)} WHERE ${column(model, model.primaryKeyAttribute)} = $1${live}${lock}`;
+  });
+}
+
+/**
+ * UPDATE of `columns` (bound as $2..$n+1 in that order) and updatedAt of the row whose primary key is $1,
+ * RETURNING `attributes` and the new version.
+ */
+export function updateSql(model: ModelStatic<Model>, columns: readonly string[], attributes: readonly string[]): string {
+  return cached(model, `update:${columns.join(',')}:${attributes.join(',')}`, () => {
+    const sets = columns.map((name, index) => `${column(model, name)} = $${index + 2}`);
+    return `UPDATE ${tableOf(model)} SET ${[...sets, `${column(model, 'updatedAt')} = now()`].join(', ')}
+      WHERE ${column(model, model.primaryKeyAttribute)} = $1 RETURNING ${selectList(model, attributes)}, ${versionSql(model)}`;
   });
 }
 
 /**
  * INSERT of `columns` (bound as $1..$n in that order) with the primary key, createdAt and updatedAt left
- * to the table's defaults (gen_random_uuid(), now()), RETURNING `attributes`.
+ * to the table's defaults (gen_random_uuid(), now()), RETURNING `attributes` and the version.
  */
 export function insertSql(model: ModelStatic<Model>, columns: readonly string[], attributes: readonly string[]): string {
   return cached(model, `insert:${columns.join(',')}:${attributes.join(',')}`, () => {
     const values = columns.map((_, index) => `$${index + 1}`).join(', ');
-    return `INSERT INTO ${tableOf(model)} (${columns.map((name) => column(model, name)).join(', ')}) VALUES (${values}) RETURNING ${selectList(model, attributes)}`;
+    return `INSERT INTO ${tableOf(model)} (${columns.map((name) => column(model, name)).join(', ')}) VALUES (${values}) RETURNING ${selectList(model, attributes)}, ${versionSql(model)}`;
   });
 }

@@ -1,7 +1,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import { config } from '../config';
 import { ForbiddenError, UnauthorizedError } from '../errors';
-import { routeOf } from './routes';
+import { routeOf, scopeOf } from './routes';
 import type { HttpEvent, HttpResult } from './types';
 
 export type Claims = Record<string, unknown>;
@@ -60,7 +60,8 @@ function gatewayClaims(event: HttpEvent): Claims | undefined {
 }
 
 /**
- * docs/api.md#authentication, in the service: the route's scope (shared/http/routes.ts), then the `schools` claim. Runs
+ * docs/api.md#authentication, in the service: the route's scope (shared/http/routes.ts; `roster/erase` for
+ * an erasure, docs/lifecycle.md), then the `schools` claim. Runs
  * before the body is parsed, so an unauthenticated caller learns nothing about its input. Deployed, API
  * Gateway's authorizer has already refused a missing or bad token with its own 401; locally the token
  * check here answers the very same 401 (docs/decisions/0001-authentication-at-the-gateway.md). Every 403
@@ -77,8 +78,9 @@ export function authorize(): MiddlewareObj<HttpEvent, HttpResult> {
       callers.set(event, caller);
       const access = routeOf(event.routeKey);
       if (!access) throw new ForbiddenError('This route is not open to any caller.');
-      if (!caller.scopes.has(access.scope)) {
-        throw new ForbiddenError(`This route requires the scope ${access.scope}.`, { missingScope: access.scope });
+      const scope = scopeOf(access, event.queryStringParameters);
+      if (!caller.scopes.has(scope)) {
+        throw new ForbiddenError(`This ${scope === access.scope ? 'route' : 'request'} requires the scope ${scope}.`, { missingScope: scope });
       }
       if (!caller.schools) return;
       if (access.reach === 'district') throw new ForbiddenError('A token limited to some schools may not use this route.');

@@ -1,7 +1,9 @@
 import type * as z from 'zod';
 import {
+  ConditionalHeaders,
   CreateSchoolBody,
   CreateUserBody,
+  DeleteQuery,
   IdempotencyHeaders,
   LinkBody,
   MemberListQuery,
@@ -10,18 +12,24 @@ import {
   MembershipSchema,
   SchoolListQuery,
   SchoolOfUserSchema,
+  SchoolPatchBody,
   SchoolPath,
   SchoolSchema,
   UserListQuery,
+  UserPatchBody,
   UserPath,
   UserSchema,
   pageOf,
 } from '../schemas';
 
-/** OAuth scopes (docs/api.md#authentication): reading needs `roster/read`, every change `roster/write`. */
+/**
+ * OAuth scopes (docs/api.md#authentication): reading needs `roster/read`, every change `roster/write`,
+ * and erasure `roster/erase` (docs/lifecycle.md), which no other scope implies.
+ */
 export const READ_SCOPE = 'roster/read';
 export const WRITE_SCOPE = 'roster/write';
-type Scope = typeof READ_SCOPE | typeof WRITE_SCOPE;
+export const ERASE_SCOPE = 'roster/erase';
+type Scope = typeof READ_SCOPE | typeof WRITE_SCOPE | typeof ERASE_SCOPE;
 
 /**
  * What a token limited by a `schools` claim may reach on a route:
@@ -34,7 +42,7 @@ type Scope = typeof READ_SCOPE | typeof WRITE_SCOPE;
 type Reach = 'school' | 'district';
 
 /** The Lambda functions of serverless.yml that serve HTTP routes. */
-export type FunctionName = 'create-user' | 'create-school' | 'link' | 'list';
+export type FunctionName = 'create-user' | 'create-school' | 'link' | 'list' | 'change';
 
 /** A success answer: its description, its body and whether it carries `Location`. */
 interface Success {
@@ -43,12 +51,16 @@ interface Success {
   location?: boolean;
   /** A creating route run once per Idempotency-Key: a replay carries `Idempotent-Replayed: true`. */
   replayable?: boolean;
+  /** The answer carries one record and its `ETag` (docs/lifecycle.md). */
+  etag?: boolean;
 }
 
 export interface Route {
   /** The function serverless.yml routes it to (tests/openapi checks serverless.yml against this table). */
   function: FunctionName;
   scope: Scope;
+  /** The scope `?erase=true` needs instead of `scope` (docs/lifecycle.md): erasing is not a plain change. */
+  eraseScope?: Scope;
   reach: Reach;
   /**
    * How the function writes its errors: RFC 9457 problem+json (docs/api.md#errors). The OneRoster routes
@@ -56,13 +68,13 @@ export interface Route {
    */
   errorFormat: 'problem+json';
   /** What the function validates: path parameters, query string, body (required unless said), headers. */
-  request: { params?: z.ZodType; query?: z.ZodType; body?: z.ZodType; bodyOptional?: boolean; headers?: z.ZodType };
+  request: { params?: z.ZodType; query?: z.ZodType; body?: z.ZodType; bodyOptional?: boolean; headers?: z.ZodType; mergePatch?: boolean };
   /** The OpenAPI operation: id, summary, its successes and the errors of its own (the common ones are added). */
   operationId: string;
   summary: string;
   description?: string;
   success: Partial<Record<200 | 201 | 204, Success>>;
-  errors?: Partial<Record<404 | 409 | 422, string>>;
+  errors?: Partial<Record<404 | 409 | 412 | 422, string>>;
 }
 
 /**
@@ -81,7 +93,7 @@ export const ROUTES = {
     request: { body: CreateUserBody, headers: IdempotencyHeaders },
     operationId: 'createUser',
     summary: 'Create a user',
-    success: { 201: { description: 'The user created.', body: UserSchema, location: true, replayable: true } },
+    success: { 201: { description: 'The user created.', body: UserSchema, location: true, replayable: true, etag: true } },
     errors: {
       409: 'The email (case-insensitively) or userName is already taken by a live record.',
       422: 'The Idempotency-Key was already used with another body.',
@@ -95,7 +107,7 @@ export const ROUTES = {
     request: { body: CreateSchoolBody, headers: IdempotencyHeaders },
     operationId: 'createSchool',
     summary: 'Create a school',
-    success: { 201: { description: 'The school created.', body: SchoolSchema, location: true, replayable: true } },
+    success: { 201: { description: 'The school created.', body: SchoolSchema, location: true, replayable: true, etag: true } },
     errors: { 409: 'The code is already taken by a live record.', 422: 'The Idempotency-Key was already used with another body.' },
   },
   'PUT /schools/{schoolId}/users/{userId}': {
@@ -152,7 +164,7 @@ export const ROUTES = {
     request: { params: UserPath },
     operationId: 'getUser',
     summary: 'Get a user',
-    success: { 200: { description: 'The user.', body: UserSchema } },
+    success: { 200: { description: 'The user.', body: UserSchema, etag: true } },
     errors: { 404: 'No such user (a deleted record counts as missing).' },
   },
   'GET /schools/{schoolId}': {
@@ -163,7 +175,7 @@ export const ROUTES = {
     request: { params: SchoolPath },
     operationId: 'getSchool',
     summary: 'Get a school',
-    success: { 200: { description: 'The school.', body: SchoolSchema } },
+    success: { 200: { description: 'The school.', body: SchoolSchema, etag: true } },
     errors: { 404: 'No such school (a deleted record counts as missing).' },
   },
   'GET /users/{userId}/schools': {
@@ -188,9 +200,84 @@ export const ROUTES = {
     success: { 200: { description: 'A page of users.', body: pageOf(MemberSchema) } },
     errors: { 404: 'No such school (a deleted record counts as missing).' },
   },
+  'PATCH /users/{userId}': {
+    function: 'change',
+    scope: WRITE_SCOPE,
+    reach: 'district',
+    errorFormat: 'problem+json',
+    request: { params: UserPath, body: UserPatchBody, headers: ConditionalHeaders, mergePatch: true },
+    operationId: 'patchUser',
+    summary: 'Correct a user (JSON Merge Patch)',
+    description: 'An absent field is kept, `null` clears an optional one. A patch that changes nothing answers the user as it was.',
+    success: { 200: { description: 'The user as it now is.', body: UserSchema, etag: true } },
+    errors: {
+      404: 'No such user (a deleted record counts as missing).',
+      409: 'The email (case-insensitively) or userName is taken by another live user, or the roster manages the user and supplies the field.',
+      412: '`If-Match` names no current version of the user: nothing changed.',
+    },
+  },
+  'PATCH /schools/{schoolId}': {
+    function: 'change',
+    scope: WRITE_SCOPE,
+    reach: 'district',
+    errorFormat: 'problem+json',
+    request: { params: SchoolPath, body: SchoolPatchBody, headers: ConditionalHeaders, mergePatch: true },
+    operationId: 'patchSchool',
+    summary: 'Correct a school (JSON Merge Patch)',
+    description: 'An absent field is kept, `null` clears an optional one. A patch that changes nothing answers the school as it was.',
+    success: { 200: { description: 'The school as it now is.', body: SchoolSchema, etag: true } },
+    errors: {
+      404: 'No such school (a deleted record counts as missing).',
+      409: 'The code is taken by another live school, or the roster manages the school and supplies the field.',
+      412: '`If-Match` names no current version of the school: nothing changed.',
+    },
+  },
+  'DELETE /users/{userId}': {
+    function: 'change',
+    scope: WRITE_SCOPE,
+    eraseScope: ERASE_SCOPE,
+    reach: 'district',
+    errorFormat: 'problem+json',
+    request: { params: UserPath, query: DeleteQuery, headers: ConditionalHeaders },
+    operationId: 'deleteUser',
+    summary: 'Remove a user, or erase them (`?erase=true`)',
+    description:
+      'Removes the user and all their memberships; the user is kept soft-deleted for the retention period, then erased. ' +
+      '`?erase=true` (scope `roster/erase`) erases them at once, whatever their state: the record, their memberships and every copy of their data.',
+    success: { 204: { description: 'The user is gone (or erased).' } },
+    errors: {
+      404: 'No such user (a removed user counts as missing, except to erasure; an erased one always).',
+      409: 'The roster manages the user: remove them from the roster, or erase them.',
+      412: '`If-Match` names no current version of the user: nothing changed.',
+    },
+  },
+  'DELETE /schools/{schoolId}': {
+    function: 'change',
+    scope: WRITE_SCOPE,
+    eraseScope: ERASE_SCOPE,
+    reach: 'district',
+    errorFormat: 'problem+json',
+    request: { params: SchoolPath, query: DeleteQuery, headers: ConditionalHeaders },
+    operationId: 'deleteSchool',
+    summary: 'Remove a school, or erase it (`?erase=true`)',
+    description:
+      'Removes the school and all its memberships; the school is kept soft-deleted for the retention period, then erased. ' +
+      '`?erase=true` (scope `roster/erase`) erases it at once, whatever its state.',
+    success: { 204: { description: 'The school is gone (or erased).' } },
+    errors: {
+      404: 'No such school (a removed school counts as missing, except to erasure; an erased one always).',
+      409: 'The roster manages the school: remove it from the roster, or erase it.',
+      412: '`If-Match` names no current version of the school: nothing changed.',
+    },
+  },
 } as const satisfies Record<string, Route>;
 
 export type RouteKey = keyof typeof ROUTES;
+
+/** The scope a request needs: the route's, or its `eraseScope` when the query asks for erasure. */
+export function scopeOf(route: Route, query: Record<string, string | undefined> | undefined): Scope {
+  return route.eraseScope && query?.erase === 'true' ? route.eraseScope : route.scope;
+}
 
 /** The table's entry for an API Gateway route key, or undefined for a key it does not list. */
 export function routeOf(routeKey: string): Route | undefined {

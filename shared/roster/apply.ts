@@ -50,7 +50,7 @@ async function rejectRepeats(db: Db, table: string, file: string, column: string
       UPDATE stage_users s SET valid = false FROM dropped d WHERE ${table === 'plan_users' ? 's.line = d.line' : 'false'}
     )
     INSERT INTO sync_errors
-    SELECT '${file}', line, '${column}', format('${label} %s is also on line %s; this row is skipped', key, first) FROM dropped`);
+    SELECT '${file}', line, '${column}', format('${label} is also on line %s; this row is skipped', first) FROM dropped`);
 }
 
 /**
@@ -77,7 +77,7 @@ async function rejectTakenUserValue(db: Db, field: 'email' | 'userName'): Promis
       UPDATE stage_users s SET valid = false FROM dropped d WHERE s.line = d.line
     )
     INSERT INTO sync_errors
-    SELECT 'users.csv', line, '${csvColumn}', format('${csvColumn} %s belongs to another user; this row is skipped', value) FROM dropped`);
+    SELECT 'users.csv', line, '${csvColumn}', '${csvColumn} belongs to another user; this row is skipped' FROM dropped`);
 }
 
 /** A district id spliced into the run's SQL (multi-statement scripts take no bound values): a UUID, or nothing. */
@@ -233,7 +233,7 @@ async function applySchools(db: Db, d: string, result: ApplyResult): Promise<voi
       UPDATE plan_schools p SET code = NULL FROM ranked r WHERE p.line = r.line AND r.line > r.first RETURNING r.line, r.code, r.first
     )
     INSERT INTO sync_errors
-    SELECT 'orgs.csv', line, 'identifier', format('identifier %s is also on line %s; the school is imported without a code', code, first)
+    SELECT 'orgs.csv', line, 'identifier', format('identifier is also on line %s; the school is imported without a code', first)
     FROM cleared`);
   await db.query(`
     WITH taken AS (
@@ -244,7 +244,7 @@ async function applySchools(db: Db, d: string, result: ApplyResult): Promise<voi
       UPDATE plan_schools p SET code = NULL FROM taken t WHERE p.line = t.line RETURNING t.line, t.code
     )
     INSERT INTO sync_errors
-    SELECT 'orgs.csv', line, 'identifier', format('identifier %s is the code of another school; the school is imported without a code', code)
+    SELECT 'orgs.csv', line, 'identifier', 'identifier is the code of another school; the school is imported without a code'
     FROM cleared`);
 
   const changed = await numbers<'restored' | 'updated' | 'matched'>(db, `
@@ -422,7 +422,7 @@ async function applyMemberships(db: Db, d: string, manifest: Manifest, mode: Fil
 
   await db.query(`
     INSERT INTO sync_errors
-    SELECT l.file, l.line, l.col, format('org %s is neither in orgs.csv nor a known school; this membership is skipped', l.org_sourced_id)
+    SELECT l.file, l.line, l.col, 'the org is neither in orgs.csv nor a known school; this membership is skipped'
     FROM stage_links l
     WHERE l.valid AND l.status = 'active'
       AND NOT EXISTS (SELECT 1 FROM stage_orgs o WHERE o.sourced_id = l.org_sourced_id)
@@ -430,7 +430,7 @@ async function applyMemberships(db: Db, d: string, manifest: Manifest, mode: Fil
   if (manifest.version === '1.2') {
     await db.query(`
       INSERT INTO sync_errors
-      SELECT l.file, l.line, 'userSourcedId', format('user %s is neither in users.csv nor a known user; this membership is skipped', l.user_sourced_id)
+      SELECT l.file, l.line, 'userSourcedId', 'the user is neither in users.csv nor a known user; this membership is skipped'
       FROM stage_links l
       WHERE l.valid AND l.status = 'active'
         AND NOT EXISTS (SELECT 1 FROM stage_users su WHERE su.sourced_id = l.user_sourced_id)

@@ -64,7 +64,9 @@ export async function* readCsv(input: Readable, file: string, required: readonly
     }
   } catch (error) {
     if (error instanceof RosterInputError) throw error;
-    throw new RosterInputError(`${file}: not readable as CSV near line ${nextLine}: ${(error as Error).message}`, { cause: error });
+    // csv-parse's message may quote the row's content (personal data); its code says what is wrong.
+    const code = (error as { code?: unknown }).code;
+    throw new RosterInputError(`${file}: not readable as CSV near line ${nextLine}${typeof code === 'string' ? ` (${code})` : ''}`, { cause: error });
   }
   if (!columns) throw new RosterInputError(`${file} is empty: it has no header line`);
 }

@@ -40,8 +40,9 @@ export function parseRole(value: string): Role | undefined {
 const emailSchema = z.email();
 
 /**
- * Checks one row's values against the data model's rules (docs/data-model.md) and reports each broken one. Returns false when the
- * row has a problem.
+ * Checks one row's values against the data model's rules (docs/data-model.md) and reports each broken one
+ * by file, line and column, never quoting the value (run reports hold no personal data: docs/lifecycle.md).
+ * Returns false when the row has a problem.
  */
 export class RowChecker {
   private ok = true;
@@ -78,14 +79,14 @@ export class RowChecker {
 
   email(column: string): string | null {
     const value = this.optional(column, 255);
-    if (value !== null && !emailSchema.safeParse(value).success) this.fail(column, `${column} "${value}" is not a valid email address`);
+    if (value !== null && !emailSchema.safeParse(value).success) this.fail(column, `${column} is not a valid email address`);
     return value;
   }
 
   status(): RowStatus {
     const value = this.row.get('status');
     const status = parseStatus(value);
-    if (!status) this.fail('status', `status "${value}" is not active, tobedeleted or inactive`);
+    if (!status) this.fail('status', 'status is not active, tobedeleted or inactive');
     return status ?? 'active';
   }
 }

@@ -120,7 +120,7 @@ export function stageUsers(context: StagingContext, version: RosterVersion): Pro
           linksOk = false;
           context.errors.add({
             file: 'users.csv', line: row.line, column: 'role',
-            message: value === '' ? 'role is required for the orgs in orgSourcedIds; memberships skipped' : `role "${value}" is not a known role; memberships skipped`,
+            message: value === '' ? 'role is required for the orgs in orgSourcedIds; memberships skipped' : 'role is not a known role; memberships skipped',
           });
         }
       }
@@ -142,7 +142,7 @@ export function stageRoles(context: StagingContext): Promise<void> {
       const status = check.status();
       const value = row.get('role');
       const role = parseRole(value);
-      if (!role) check.fail('role', value === '' ? 'role is required' : `role "${value}" is not a known role`);
+      if (!role) check.fail('role', value === '' ? 'role is required' : 'role is not a known role');
       if (userSourcedId === '' || orgSourcedId === '') return null;
       const primary = row.get('roleType').toLowerCase() !== 'secondary';
       return ['roles.csv', row.line, 'orgSourcedId', userSourcedId, orgSourcedId, role ?? null, primary, status, check.valid];

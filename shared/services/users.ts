@@ -1,28 +1,39 @@
 import { QueryTypes, type Transaction } from 'sequelize';
 import { toHttpError } from '../db/errors';
 import { getModels } from '../db/sequelize';
-import { insertSql, selectByPrimaryKeySql } from '../db/statements';
-import { NotFoundError } from '../errors';
-import type { CreateUserInput, UserDto } from '../schemas';
+import { insertSql } from '../db/statements';
+import type { CreateUserInput, UserDto, UserPatch } from '../schemas';
 import { USER_ATTRIBUTES, toUserDto, type UserRow } from './presenters';
+import { deleteRecord, eraseRecord, getRecord, patchRecord, type RecordKind } from './records';
+import { etagOf, type Precondition, type Versioned } from './versions';
 
 /** The columns a request sets, in the order of their bind parameters. */
 const CREATE_COLUMNS = ['firstName', 'lastName', 'email', 'userName'] as const;
+
+const USERS: RecordKind<UserRow, UserDto, (typeof CREATE_COLUMNS)[number]> = {
+  kind: 'user',
+  model: () => getModels().User,
+  attributes: USER_ATTRIBUTES,
+  patchable: CREATE_COLUMNS,
+  membershipColumn: 'userUserId',
+  path: (userId) => `/users/${userId}`,
+  toDto: toUserDto,
+};
 
 /**
  * Creates a user, inside `options.transaction` when given (an Idempotency-Key claim).
  * @throws ConflictError when a live user has the same email (case-insensitively) or userName
  */
-export async function createUser(input: CreateUserInput, options: { transaction?: Transaction } = {}): Promise<UserDto> {
+export async function createUser(input: CreateUserInput, options: { transaction?: Transaction } = {}): Promise<Versioned<UserDto>> {
   const { User, sequelize } = getModels();
   try {
     // One INSERT built from the model; the table's defaults give userId, createdAt and updatedAt.
-    const [user] = await sequelize.query<UserRow>(insertSql(User, CREATE_COLUMNS, USER_ATTRIBUTES), {
+    const [user] = await sequelize.query<UserRow & { version: string }>(insertSql(User, CREATE_COLUMNS, USER_ATTRIBUTES), {
       bind: [input.firstName, input.lastName ?? null, input.email ?? null, input.userName ?? null],
       type: QueryTypes.SELECT,
       transaction: options.transaction,
     });
-    return toUserDto(user);
+    return { record: toUserDto(user), etag: etagOf(user.version) };
   } catch (error) {
     throw toHttpError(error, 'user');
   }
@@ -32,9 +43,23 @@ export async function createUser(input: CreateUserInput, options: { transaction?
  * Reads one live user.
  * @throws NotFoundError when there is none, or it was soft-deleted
  */
-export async function getUser(userId: string): Promise<UserDto> {
-  const { User, sequelize } = getModels();
-  const [user] = await sequelize.query<UserRow>(selectByPrimaryKeySql(User, USER_ATTRIBUTES), { bind: [userId], type: QueryTypes.SELECT });
-  if (!user) throw new NotFoundError(`No user ${userId}.`);
-  return toUserDto(user);
-}
+export const getUser = (userId: string): Promise<Versioned<UserDto>> => getRecord(USERS, userId);
+
+/**
+ * Applies a merge patch to a live user (docs/lifecycle.md).
+ * @throws NotFoundError, PreconditionFailedError, ConflictError (a taken email or userName, or a field the roster supplies)
+ */
+export const patchUser = (userId: string, patch: UserPatch, precondition?: Precondition): Promise<Versioned<UserDto>> =>
+  patchRecord(USERS, userId, patch, precondition);
+
+/**
+ * Soft-deletes a live user and ends their memberships.
+ * @throws NotFoundError, PreconditionFailedError, ConflictError (a roster-managed user)
+ */
+export const deleteUser = (userId: string, precondition?: Precondition): Promise<void> => deleteRecord(USERS, userId, precondition);
+
+/**
+ * Erases a user for good, whatever their state, with every copy of their data (docs/lifecycle.md).
+ * @throws NotFoundError, PreconditionFailedError
+ */
+export const eraseUser = (userId: string, precondition?: Precondition): Promise<void> => eraseRecord(USERS, userId, precondition);

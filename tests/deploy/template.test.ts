@@ -100,10 +100,10 @@ describe.each(['create', 'existing'] as const)('the packaged stack (databaseMode
     // Written once: serverless.yml derives each FUNCTION_TIMEOUT_MS from a `timeout`, never a second number.
     const settings = readFileSync(path.join(__dirname, '../../serverless.yml'), 'utf8').match(/FUNCTION_TIMEOUT_MS:.*/g);
     expect(settings).toEqual(settings?.map(() => expect.stringMatching(/^FUNCTION_TIMEOUT_MS: \$\{self:(provider|functions\.[a-z-]+)\.timeout\}000$/)));
-    expect(settings?.length).toBe(3);
+    expect(settings?.length).toBe(4);
   });
 
-  it("starts every function but migrate from the HTTP API or a schedule (the sync's schedule)", () => {
+  it("starts every function but migrate from the HTTP API or a schedule (the sync's and housekeeping's)", () => {
     const scheduled = JSON.stringify(ofType(template(), 'AWS::Events::Rule').filter(([, rule]) => rule.Properties.ScheduleExpression));
     const onApi = JSON.stringify(ofType(template(), 'AWS::ApiGatewayV2::Integration'));
     const started = functionIds(template()).map((id) => ({
@@ -114,7 +114,7 @@ describe.each(['create', 'existing'] as const)('the packaged stack (databaseMode
     expect(started).toEqual(
       functionIds(template()).map((id) => ({
         id,
-        by: id === 'MigrateLambdaFunction' ? [] : id === 'SyncLambdaFunction' ? ['schedule'] : ['HTTP API'],
+        by: id === 'MigrateLambdaFunction' ? [] : ['SyncLambdaFunction', 'HousekeepingLambdaFunction'].includes(id) ? ['schedule'] : ['HTTP API'],
       })),
     );
   });

@@ -83,4 +83,44 @@ describe('the HTTP API through serverless-offline', () => {
 
     expect(duplicate.status).toBe(409);
   });
+
+  it('corrects a user with a merge patch and If-Match, and refuses a stale ETag with 412', async () => {
+    const created = await request('POST', '/users', JSON.stringify({ firstName: 'Edsger', lastName: 'Dijkstre', email: 'ewd@example.org' }));
+    const etag = created.headers.get('etag')!;
+
+    const patched = await request('PATCH', `/users/${created.body.userId}`, JSON.stringify({ lastName: 'Dijkstra', email: null }), {
+      'content-type': 'application/merge-patch+json',
+      'if-match': etag,
+    });
+    const stale = await request('PATCH', `/users/${created.body.userId}`, JSON.stringify({ lastName: 'X' }), { 'if-match': etag });
+
+    expect(patched).toMatchObject({ status: 200, body: { ...created.body, lastName: 'Dijkstra', email: null, updatedAt: expect.any(String) } });
+    expect(patched.headers.get('etag')).not.toBe(etag);
+    expect(stale).toMatchObject({ status: 412, body: { status: 412, title: 'Precondition Failed' } });
+    const read = await request('GET', `/users/${created.body.userId}`);
+    expect({ body: read.body, etag: read.headers.get('etag') }).toEqual({ body: patched.body, etag: patched.headers.get('etag') });
+  });
+
+  it('removes a user with their memberships, then answers 404', async () => {
+    const user = await request('POST', '/users', JSON.stringify({ firstName: 'Barbara', lastName: 'Liskov' }));
+    const school = await request('POST', '/schools', JSON.stringify({ name: 'Removal School' }));
+    await request('PUT', `/schools/${school.body.schoolId}/users/${user.body.userId}`);
+
+    expect((await request('DELETE', `/users/${user.body.userId}`)).status).toBe(204);
+    expect((await request('GET', `/users/${user.body.userId}`)).status).toBe(404);
+    expect((await request('GET', `/schools/${school.body.schoolId}/users`)).body.items).toEqual([]);
+    expect((await request('DELETE', `/users/${user.body.userId}`)).status).toBe(404);
+  });
+
+  it('erases a user only with the roster/erase scope', async () => {
+    const user = await request('POST', '/users', JSON.stringify({ firstName: 'Frances', lastName: 'Allen' }));
+    const path = `/users/${user.body.userId}?erase=true`;
+
+    const refused = await request('DELETE', path);
+    const erased = await request('DELETE', path, undefined, { authorization: `Bearer ${await server.token(['roster/erase'])}` });
+    const again = await request('DELETE', path, undefined, { authorization: `Bearer ${await server.token(['roster/erase'])}` });
+
+    expect([refused.status, erased.status, again.status]).toEqual([403, 204, 404]);
+    expect(refused.body.detail).toBe('This request requires the scope roster/erase.');
+  });
 });

@@ -32,10 +32,11 @@ describe('Idempotency-Key on POST /users and POST /schools', () => {
 
     expect(first).toEqual({
       status: 201,
-      headers: { 'Content-Type': 'application/json', Location: `/schools/${first.body.schoolId}` },
+      headers: { 'Content-Type': 'application/json', Location: `/schools/${first.body.schoolId}`, ETag: expect.stringMatching(/^"[\d.]+"$/) },
       body: expect.objectContaining({ name: 'Hilltop', code: 'HT' }),
     });
     expect(retry.body).toEqual(first.body);
+    expect(retry.headers.ETag).toBe(first.headers.ETag);
     expect(await count('schools')).toBe(1);
   });
 

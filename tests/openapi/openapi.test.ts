@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { buildOpenApiDocument } from '../../scripts/openapi-document';
-import { ROUTES } from '../../shared/http/routes';
+import { ROUTES, type Route } from '../../shared/http/routes';
 import { httpEvent, lambdaContext, type Invocable } from '../support/events';
 
 /**
@@ -86,7 +86,9 @@ describe('openapi.json', () => {
       const declared = (operation.parameters ?? []).filter((p: any) => p.in === 'path').map((p: any) => [p.name, p.required]);
       const inTemplate = [...template.matchAll(/\{(\w+)\}/g)].map(([, name]) => [name, true]);
 
-      expect({ route, security: operation.security }).toEqual({ route, security: [{ bearer: [ROUTES[route as keyof typeof ROUTES].scope] }] });
+      const { scope, eraseScope } = ROUTES[route as keyof typeof ROUTES] as Route;
+      const scopes = eraseScope ? [scope, eraseScope] : [scope];
+      expect({ route, security: operation.security }).toEqual({ route, security: scopes.map((s) => ({ bearer: [s] })) });
       expect({ route, parameters: declared.sort() }).toEqual({ route, parameters: inTemplate.sort() });
       expect({ route, errors: ['400', '401', '403', '429', '500', '503'].filter((status) => !operation.responses[status]) }).toEqual({ route, errors: [] });
     }

@@ -98,7 +98,7 @@ describe.each(['reuse', 'per-invocation'] as const)('in %s mode', (mode) => {
     expect(terminated.length).toBe(mode === 'reuse' ? 1 : 0);
 
     const read = await getUser(warm, first.body.userId);
-    expect(read).toEqual({ status: 200, headers: { 'Content-Type': 'application/json' }, body: first.body });
+    expect(read).toEqual({ status: 200, headers: { 'Content-Type': 'application/json', ETag: first.headers.ETag }, body: first.body });
     await admin(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'school-roster'`);
     expect((await postUser(warm)).status).toBe(201);
   });

@@ -50,5 +50,5 @@ it('serves reads on a fresh connection after the same fault, without the idle ch
 
   const read = await invoke(warm.list, { route: 'GET /users/{userId}', pathParameters: { userId: created.body.userId } });
 
-  expect(read).toEqual({ status: 200, headers: { 'Content-Type': 'application/json' }, body: created.body });
+  expect(read).toEqual({ status: 200, headers: { 'Content-Type': 'application/json', ETag: created.headers.ETag }, body: created.body });
 });

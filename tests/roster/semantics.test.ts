@@ -237,7 +237,7 @@ describe('memberships', () => {
 
     expect(summary).toMatchObject({ status: 'succeeded', users: { created: 4 }, memberships: { created: 4 }, errorCount: 1 });
     expect(summary.errors).toEqual([
-      { file: 'users.csv', line: 4, column: 'orgSourcedIds', message: 'org sch-404 is neither in orgs.csv nor a known school; this membership is skipped' },
+      { file: 'users.csv', line: 4, column: 'orgSourcedIds', message: 'the org is neither in orgs.csv nor a known school; this membership is skipped' },
     ]);
   });
 

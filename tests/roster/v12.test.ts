@@ -79,9 +79,9 @@ describe('a OneRoster 1.2 roster', () => {
 
     expect(summary).toMatchObject({ status: 'succeeded', memberships: counts(1) });
     expect(summary.errors).toEqual([
-      { file: 'roles.csv', line: 3, column: 'userSourcedId', message: 'user ghost is neither in users.csv nor a known user; this membership is skipped' },
-      { file: 'roles.csv', line: 4, column: 'orgSourcedId', message: 'org sch-zzz is neither in orgs.csv nor a known school; this membership is skipped' },
-      { file: 'roles.csv', line: 5, column: 'role', message: 'role "wizard" is not a known role' },
+      { file: 'roles.csv', line: 3, column: 'userSourcedId', message: 'the user is neither in users.csv nor a known user; this membership is skipped' },
+      { file: 'roles.csv', line: 4, column: 'orgSourcedId', message: 'the org is neither in orgs.csv nor a known school; this membership is skipped' },
+      { file: 'roles.csv', line: 5, column: 'role', message: 'role is not a known role' },
     ]);
   });
 

@@ -127,7 +127,10 @@ describe('migration 0005-add-districts on a database the previous code wrote', (
     // Down: the previous schema, and the previous code syncs the same roster with zero changes.
     const sequelize = openSequelize(url);
     try {
-      expect(await migrateDown(sequelize, '0005-add-districts')).toEqual(['0005-add-districts']);
+      // Down to before 0005: the migrations after it are reverted first, newest first.
+      const reverted = await migrateDown(sequelize, '0005-add-districts');
+      expect(reverted.at(-1)).toBe('0005-add-districts');
+      expect(reverted).toEqual([...reverted].sort().reverse());
     } finally {
       await sequelize.close();
     }

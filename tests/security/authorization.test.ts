@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { closeConnections } from '../../shared/db/sequelize';
-import { READ_SCOPE, ROUTES, WRITE_SCOPE } from '../../shared/http/routes';
+import { ERASE_SCOPE, READ_SCOPE, ROUTES, WRITE_SCOPE, type Route } from '../../shared/http/routes';
 import { callerFromClaims, claimList } from '../../shared/http/auth';
 import { resetDatabase, withClient } from '../support/db';
 import { FULL_ACCESS_CLAIMS, invoke, type HttpReply } from '../support/events';
@@ -108,8 +108,46 @@ describe.each(ROUTE_CASES.map((routeCase) => [routeCase.route, routeCase] as con
   }
 });
 
+/** The routes whose `?erase=true` needs roster/erase (docs/lifecycle.md), each with its request made an erasure. */
+const ERASING_CASES = ROUTE_CASES.filter((routeCase) => (ROUTES[routeCase.route] as Route).eraseScope);
+
+describe.each(ERASING_CASES.map((routeCase) => [routeCase.route, routeCase] as const))('%s?erase=true', (_, routeCase) => {
+  const erase = (claims: Record<string, unknown> | null) =>
+    invoke(routeCase.handler, { route: routeCase.route, ...routeCase.valid(fixture), query: { erase: 'true' }, claims });
+  const exists = () =>
+    withClient(async (c) => (await c.query(`SELECT EXISTS (SELECT 1 FROM users WHERE "userId" = $1) AND EXISTS (SELECT 1 FROM schools WHERE "schoolId" = $2) AS both`, [fixture.userId, fixture.schoolId])).rows[0].both);
+
+  it(`answers 403 naming ${ERASE_SCOPE} for every other scope together, and erases nothing`, async () => {
+    const reply = await erase(withScope(`${READ_SCOPE} ${WRITE_SCOPE} roster/admin`));
+
+    expect(reply).toEqual({
+      status: 403,
+      headers: {
+        'Content-Type': 'application/problem+json',
+        'WWW-Authenticate': `Bearer realm="school-roster", error="insufficient_scope", scope="${ERASE_SCOPE}"`,
+      },
+      body: problem(403, 'Forbidden', `This request requires the scope ${ERASE_SCOPE}.`),
+    });
+    expect(await exists()).toBe(true);
+  });
+
+  it(`answers 204 with ${ERASE_SCOPE} alone, in the scope claim or the scp list`, async () => {
+    for (const claims of [withScope(ERASE_SCOPE), { ...FULL_ACCESS_CLAIMS, scope: undefined, scp: `[openid ${ERASE_SCOPE}]` }]) {
+      const reply = await erase(claims);
+      expect({ claims, status: reply.status }).toEqual({ claims, status: 204 });
+      fixture = await insertFixture();
+    }
+  });
+
+  it("answers API Gateway's 401 without an identity, and 403 to a token limited by a schools claim", async () => {
+    expect((await erase(null)).status).toBe(401);
+    expect((await erase({ ...FULL_ACCESS_CLAIMS, scope: ERASE_SCOPE, schools: [fixture.schoolId] })).status).toBe(403);
+    expect(await exists()).toBe(true);
+  });
+});
+
 describe('the route table', () => {
-  it('requires roster/read for every GET and roster/write for every POST, PUT and DELETE', () => {
+  it('requires roster/read for every GET and roster/write for every POST, PUT, PATCH and DELETE', () => {
     for (const [route, { scope }] of Object.entries(ROUTES)) {
       const method = route.split(' ')[0];
       expect({ route, scope }).toEqual({ route, scope: method === 'GET' ? READ_SCOPE : WRITE_SCOPE });
@@ -122,6 +160,11 @@ describe('the route table', () => {
     }
   });
 
+  it('gives roster/erase to the two DELETEs of one record only, as their erase scope: no route needs it alone', () => {
+    const erasing = Object.entries(ROUTES).filter(([, route]) => (route as Route).eraseScope === ERASE_SCOPE).map(([key]) => key);
+    expect(erasing).toEqual(['DELETE /users/{userId}', 'DELETE /schools/{schoolId}']);
+  });
+
   it('has a case in the suites for every route, in its order', () => {
     expect(ROUTE_CASES.map(({ route }) => route)).toEqual(Object.keys(ROUTES));
   });
@@ -129,7 +172,7 @@ describe('the route table', () => {
 
 describe('an unknown route key', () => {
   it('is refused with 403 whatever the token, before the router sees it', async () => {
-    const reply = await invoke(ROUTE_CASES[2].handler, { route: 'PATCH /users/{userId}', pathParameters: { userId: fixture.userId } });
+    const reply = await invoke(ROUTE_CASES[2].handler, { route: 'PATCH /schools/{schoolId}/users/{userId}', pathParameters: { userId: fixture.userId, schoolId: fixture.schoolId } });
 
     expect(reply.status).toBe(403);
     expect(reply.body.detail).toBe('This route is not open to any caller.');

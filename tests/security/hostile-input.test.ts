@@ -71,19 +71,25 @@ const body = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom('{"firstName":', '{"name": "x"}garbage', 'x'.repeat(70 * 1024), `{"firstName":"${'é'.repeat(40 * 1024)}"}`) },
 );
 
-const query = fc.dictionary(fc.oneof(fc.constantFrom('limit', 'cursor', 'email', 'q', 'role'), fc.string()), text, { maxKeys: 4 });
+const query = fc.dictionary(
+  fc.oneof(fc.constantFrom('limit', 'cursor', 'email', 'q', 'role', 'erase'), fc.string()),
+  fc.oneof(text, fc.constantFrom('true', 'false', 'TRUE', '1')),
+  { maxKeys: 4 },
+);
 
 const headers = fc.dictionary(
-  fc.constantFrom('content-type', 'authorization', 'content-length', 'accept', 'x-forwarded-for', 'origin', 'cookie'),
+  fc.constantFrom('content-type', 'authorization', 'content-length', 'accept', 'x-forwarded-for', 'origin', 'cookie', 'if-match'),
   fc.oneof(
     fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'application/problem+json', 'multipart/form-data; boundary=x', '*/*'),
+    // If-Match values: any, a stale tag, a weak one, a list (PATCH and DELETE reach 412 and 400 with them).
+    fc.constantFrom('*', '"1.1"', 'W/"1.1"', '"a", "b"', '"'),
     text,
   ),
   { maxKeys: 4 },
 );
 
 function claims(pool: Fixture[]) {
-  const scope = fc.subarray(['roster/read', 'roster/write', 'openid', 'roster/admin']).map((s) => s.join(' '));
+  const scope = fc.subarray(['roster/read', 'roster/write', 'openid', 'roster/admin', 'roster/erase']).map((s) => s.join(' '));
   return fc.oneof(
     { weight: 14, arbitrary: fc.constant({ ...FULL_ACCESS_CLAIMS }) },
     { weight: 1, arbitrary: fc.constant(null) },
@@ -178,6 +184,7 @@ describe.each(ROUTE_CASES.map((routeCase) => [routeCase.route, routeCase] as con
       { seed: SEED, numRuns: RUNS },
     );
 
+    await routeCase.prepare?.(pool);
     const statuses = Object.fromEntries([...seen].sort(([a], [b]) => a - b));
     console.log(`${routeCase.route}: statuses over ${RUNS} requests ${JSON.stringify(statuses)}`);
     // The generators must reach past validation and the authorizer, or the property proves little.

@@ -15,7 +15,7 @@ interface RouteCaseInput {
   /** A request the route accepts, and the status it answers. */
   valid(fixture: Fixture): Omit<HttpEventInput, 'route'>;
   success: number;
-  /** Puts back what an earlier success took away (a DELETE's link), before each request. */
+  /** Puts back what an earlier success took away (a DELETE's link or record), before each request and after the last. */
   prepare?(fixtures: readonly Fixture[]): Promise<void>;
   /** The user or school a 201 adds, named by this key of the reply; no other user or school may change. */
   creates?: 'userId' | 'schoolId';
@@ -90,6 +90,28 @@ const CASES: Record<RouteKey, RouteCaseInput> = {
     prepare: relinkFixtures,
     success: 204,
   },
+  'PATCH /users/{userId}': {
+    params: ['userId'],
+    valid: ({ userId }) => ({ pathParameters: { userId }, body: { lastName: 'Hopper-Murray' } }),
+    success: 200,
+  },
+  'PATCH /schools/{schoolId}': {
+    params: ['schoolId'],
+    valid: ({ schoolId }) => ({ pathParameters: { schoolId }, body: { code: 'SOUTH-1' } }),
+    success: 200,
+  },
+  'DELETE /users/{userId}': {
+    params: ['userId'],
+    valid: ({ userId }) => ({ pathParameters: { userId } }),
+    prepare: restoreFixtures,
+    success: 204,
+  },
+  'DELETE /schools/{schoolId}': {
+    params: ['schoolId'],
+    valid: ({ schoolId }) => ({ pathParameters: { schoolId } }),
+    prepare: restoreFixtures,
+    success: 204,
+  },
 };
 
 /**
@@ -112,6 +134,22 @@ function relinkFixtures(fixtures: readonly Fixture[]): Promise<void> {
       [fixtures.map((f) => f.userId), fixtures.map((f) => f.schoolId)],
     );
   });
+}
+
+/**
+ * Undoes a DELETE of each fixture's user or school: a soft delete is reverted, an erased record made
+ * again under its id; then they are linked again.
+ */
+async function restoreFixtures(fixtures: readonly Fixture[]): Promise<void> {
+  const users = fixtures.map((f) => f.userId);
+  const schools = fixtures.map((f) => f.schoolId);
+  await withClient(async (client) => {
+    await client.query(`UPDATE users SET "deletedAt" = NULL WHERE "userId" = ANY($1::uuid[]) AND "deletedAt" IS NOT NULL`, [users]);
+    await client.query(`UPDATE schools SET "deletedAt" = NULL WHERE "schoolId" = ANY($1::uuid[]) AND "deletedAt" IS NOT NULL`, [schools]);
+    await client.query(`INSERT INTO users ("userId", "firstName", "lastName") SELECT id, 'Grace', 'Hopper' FROM unnest($1::uuid[]) id ON CONFLICT DO NOTHING`, [users]);
+    await client.query(`INSERT INTO schools ("schoolId", "name") SELECT id, 'Southside High' FROM unnest($1::uuid[]) id ON CONFLICT DO NOTHING`, [schools]);
+  });
+  await relinkFixtures(fixtures);
 }
 
 /** Inserts the fixture's rows beside the service, as the roster sync or another caller would have. */
