@@ -1,9 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import pg from 'pg';
 import { ConnectionError, QueryTypes, Sequelize, type Options, type PoolOptions } from 'sequelize';
 import { config } from '../config';
 import { initModels } from '../models/associations';
 import { cancelRunningStatement } from './cancel-request';
+import { pgWithErrorListeners } from './client-error-listener';
 import { configuredCredentials, type CredentialsProvider } from './credentials';
 import { onPoolRelease } from './pool-release-hook';
 import { isPoolClosed, reopenPool } from './reopen-closed-pool';
@@ -51,8 +51,9 @@ function createModels(credentials: CredentialsProvider | undefined = configuredC
   // keepDefaultTimezone and databaseVersion are read by Sequelize but missing from its Options type.
   const options: Options & { keepDefaultTimezone: boolean; databaseVersion: string } = {
     dialect: 'postgres',
-    // Bundlers cannot follow Sequelize's dynamic require('pg'); hand it the module.
-    dialectModule: pg,
+    // Bundlers cannot follow Sequelize's dynamic require('pg'); hand it the module, with clients that
+    // listen for 'error' from the start (./client-error-listener).
+    dialectModule: pgWithErrorListeners,
     // Without it Sequelize opens one extra connection on first use just to ask the server's version; the
     // supported floor, which the migrations check against the real server, is what it may assume.
     databaseVersion: MINIMUM_SERVER_VERSION,
