@@ -1,6 +1,10 @@
+import { logger } from '../../shared/logger';
+import { openRosterSource } from '../../shared/roster/sources';
+import { runRosterSync } from '../../shared/roster/sync';
 import { loadContainer, type Container } from '../support/containers';
 import { resetDatabase, withClient } from '../support/db';
 import { invoke } from '../support/events';
+import { counts, roster11, smallDistrict11, snapshot, writeRoster } from '../support/roster';
 import { createBreakableProxy, type BreakableProxy } from '../support/tcp-proxy';
 
 /**
@@ -67,4 +71,37 @@ describe.each(['reuse', 'per-invocation'] as const)('in %s mode, a connection th
     expect(read).toEqual({ status: 200, headers: { 'Content-Type': 'application/json' }, body: after.body });
     expect(await firstNames()).toEqual(['Before', 'After']);
   });
+});
+
+it('fails the roster sync whose session the server ended while it read its source, changing nothing, and the next run applies', async () => {
+  const { orgs, users } = smallDistrict11();
+  const folder = writeRoster(roster11(orgs, users));
+  const warn = jest.spyOn(logger, 'warn');
+  const source = await openRosterSource(folder);
+  const open = source.open.bind(source);
+  let terminated = false;
+  // Between two of the run's statements: it holds its lock and is reading the manifest.
+  source.open = async (fileName) => {
+    if (!terminated) {
+      terminated = true;
+      const { rows } = await withClient((c) => c.query(`SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE application_name = 'school-roster-sync'`));
+      expect(rows).toEqual([{ ended: true }]);
+      while (!warn.mock.calls.some(([message]) => message === 'roster sync connection lost')) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return open(fileName);
+  };
+
+  const failed = await runRosterSync({ rosterSource: source });
+
+  expect(failed).toMatchObject({
+    status: 'failed',
+    reason: expect.stringMatching(/^The sync failed and changed nothing: /),
+    users: counts(),
+    schools: counts(),
+  });
+  expect(await snapshot()).toMatchObject({ users: [], schools: [] });
+  warn.mockRestore();
+
+  const next = await runRosterSync({ source: folder });
+  expect(next).toMatchObject({ status: 'succeeded', users: counts(users.length) });
 });
