@@ -24,8 +24,15 @@ const FAST_CONNECT_FAILURES = new Set(['57P03', '53300', '28P01', 'ECONNRESET'])
  */
 const SESSION_TERMINATED = new Set(['57P01', '57P02']);
 
+/**
+ * pg refuses a statement on a client whose session has already ended (`... is not queryable`) before it
+ * sends anything: the server never saw it, so any statement may run again, on a new connection. Such a
+ * client reaches a query when the server ends its session just as its login completes.
+ */
+const NEVER_SENT = /is not queryable$/;
+
 /** The socket died under the statement: a write may or may not have committed, a read is safe to repeat. */
-const LOST_CONNECTION = /Connection terminated|not queryable|ECONNRESET|EPIPE|socket hang up|read ECONN/i;
+const LOST_CONNECTION = /Connection terminated|ECONNRESET|EPIPE|socket hang up|read ECONN/i;
 const READ_ONLY_SQL = /^\s*(SELECT|SHOW)\b/i;
 
 /**
@@ -33,6 +40,7 @@ const READ_ONLY_SQL = /^\s*(SELECT|SHOW)\b/i;
  * did not apply it, or it only reads. Everything else surfaces (as a 503 when the database is at fault).
  */
 function isSafeToRetry(error: unknown): boolean {
+  if (error instanceof Error && NEVER_SENT.test(error.message)) return true;
   const name = errorName(error);
   if (name === 'SequelizeConnectionRefusedError') return true;
   // Not the acquire or connect timeouts: their time is spent.

@@ -1,9 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import pg from 'pg';
 import { ConnectionError, QueryTypes, Sequelize, type Options, type PoolOptions } from 'sequelize';
 import { config } from '../config';
+import { DeadlineExceededError } from '../errors';
 import { initModels } from '../models/associations';
 import { cancelRunningStatement } from './cancel-request';
+import { pgWithErrorListeners } from './client-error-listener';
 import { configuredCredentials, type CredentialsProvider } from './credentials';
 import { onPoolRelease } from './pool-release-hook';
 import { isPoolClosed, reopenPool } from './reopen-closed-pool';
@@ -14,12 +15,19 @@ import { MINIMUM_SERVER_VERSION } from './server-version';
 type Models = ReturnType<typeof initModels> & { sequelize: Sequelize };
 
 let models: Models | undefined;
+
+interface InvocationScope {
+  /** The connections the invocation has checked out of the pool and not yet given back (the dialect's `pg` clients). */
+  checkouts: Set<object>;
+  /** Set once the invocation's end has released its connections: work it abandoned may take no other. */
+  ended: boolean;
+}
+
 /**
- * The connections each invocation has checked out of the pool and not yet given back (the dialect's
- * `pg` clients). Per invocation, not per container: Lambda runs one invocation at a time, but
- * serverless-offline may run several at once.
+ * Per invocation, not per container: Lambda runs one invocation at a time, but serverless-offline may
+ * run several at once.
  */
-const invocationCheckouts = new AsyncLocalStorage<Set<object>>();
+const invocationScope = new AsyncLocalStorage<InvocationScope>();
 /** Connections the pool holds open, counted by Sequelize's connect and disconnect hooks. */
 let openConnectionCount = 0;
 let lastInvocationEnd = 0;
@@ -57,8 +65,9 @@ function createModels(credentials: CredentialsProvider | undefined = configuredC
   // keepDefaultTimezone and databaseVersion are read by Sequelize but missing from its Options type.
   const options: Options & { keepDefaultTimezone: boolean; databaseVersion: string } = {
     dialect: 'postgres',
-    // Bundlers cannot follow Sequelize's dynamic require('pg'); hand it the module.
-    dialectModule: pg,
+    // Bundlers cannot follow Sequelize's dynamic require('pg'); hand it the module, with clients that
+    // listen for 'error' from the start (./client-error-listener).
+    dialectModule: pgWithErrorListeners,
     // Without it Sequelize opens one extra connection on first use just to ask the server's version; the
     // supported floor, which the migrations check against the real server, is what it may assume.
     databaseVersion: MINIMUM_SERVER_VERSION,
@@ -110,10 +119,21 @@ function trackConnections(instance: Sequelize): void {
   instance.addHook('afterDisconnect', () => {
     openConnectionCount--;
   });
-  instance.addHook('afterPoolAcquire', (connection) => {
-    invocationCheckouts.getStore()?.add(connection);
+  // Abandoned work outlives its invocation: a read whose connection the end destroyed is retried by
+  // Sequelize (./retry), and a connection being opened at the deadline arrives later. Either would run a
+  // statement on a connection nobody releases, up to statement_timeout; it fails here instead.
+  instance.addHook('beforePoolAcquire', () => {
+    if (invocationScope.getStore()?.ended) throw new DeadlineExceededError();
   });
-  onPoolRelease(instance, (connection) => invocationCheckouts.getStore()?.delete(connection));
+  instance.addHook('afterPoolAcquire', async (connection) => {
+    const scope = invocationScope.getStore();
+    if (scope?.ended) {
+      await instance.connectionManager.destroyConnection(connection).catch(() => undefined);
+      throw new DeadlineExceededError();
+    }
+    scope?.checkouts.add(connection);
+  });
+  onPoolRelease(instance, (connection) => invocationScope.getStore()?.checkouts.delete(connection));
 }
 
 /** The container's one Sequelize instance and its models, created on first use, reused by warm invocations. */
@@ -177,11 +197,12 @@ export async function openConnectionAtInit(): Promise<void> {
  */
 export async function releaseInvocationConnections(): Promise<void> {
   lastInvocationEnd = Date.now();
+  const scope = invocationScope.getStore();
+  if (scope) scope.ended = true;
   if (!models) return;
   const manager = models.sequelize.connectionManager;
-  const checkedOut = invocationCheckouts.getStore();
-  const abandoned = [...(checkedOut ?? [])];
-  checkedOut?.clear();
+  const abandoned = [...(scope?.checkouts ?? [])];
+  scope?.checkouts.clear();
   await Promise.all(
     abandoned.map(async (client) => {
       await cancelRunningStatement(client);
@@ -193,7 +214,7 @@ export async function releaseInvocationConnections(): Promise<void> {
 
 /** Runs one invocation with its own record of checked-out connections (see releaseInvocationConnections). */
 export function withConnectionScope<A extends unknown[], R>(invocation: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
-  return (...args) => invocationCheckouts.run(new Set(), () => invocation(...args));
+  return (...args) => invocationScope.run({ checkouts: new Set(), ended: false }, () => invocation(...args));
 }
 
 /** Ends every pooled connection; the instance stays usable after `openConnections`. */

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { config } from '../config';
+import { logger } from '../logger';
 import { configuredCredentials, type CredentialsProvider, type DbCredentials } from './credentials';
 import { tlsOptions } from './tls';
 
@@ -57,6 +58,10 @@ export async function openSyncConnection(): Promise<pg.Client> {
     keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
     ...(db.ssl ? { ssl: tlsOptions() } : {}),
   });
+  // pg emits 'error' when the session ends between two statements (a failover, pg_terminate_backend
+  // while the run reads its source); unheard, that would crash the process. The run's next statement
+  // fails instead, and the run is recorded as failed.
+  client.on('error', (error) => logger.warn('roster sync connection lost', error));
   try {
     await client.connect();
   } catch (error) {

@@ -3,7 +3,6 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import S3rver from 's3rver';
-import { freePort } from '../../scripts/free-port';
 import { counts, resetRoster, roster11, smallDistrict11, snapshot, writeZip } from '../support/roster';
 
 /** A real S3-compatible server on a free loopback port, as the sync's S3 client reaches it through S3_ENDPOINT. */
@@ -13,15 +12,15 @@ let runRosterSync: typeof import('../../shared/roster/sync').runRosterSync;
 let closeDatabase: () => Promise<void>;
 
 beforeAll(async () => {
-  const port = await freePort();
+  // Port 0: the OS picks a free one as the server binds, so no other process can take it meanwhile.
   server = new S3rver({
     address: '127.0.0.1',
-    port,
+    port: 0,
     silent: true,
     directory: mkdtempSync(path.join(os.tmpdir(), 's3rver-')),
     configureBuckets: [{ name: 'district-exports', configs: [] }],
   });
-  await server.run();
+  const { port } = await server.run();
   Object.assign(process.env, {
     S3_ENDPOINT: `http://127.0.0.1:${port}`,
     AWS_ACCESS_KEY_ID: 'S3RVER',

@@ -10,6 +10,27 @@ declare global {
 }
 
 /**
+ * Listens on 127.0.0.1 only, where the tests connect: with Postgres' default (`localhost`) a port that
+ * another process holds on 127.0.0.1 is a warning, the server starts on ::1 alone, and the tests would
+ * talk to that other process. A port taken between freePort() and the start fails the start instead, and
+ * another port is tried.
+ */
+async function startOnFreePort(dataDir: string): Promise<LocalPostgres> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startLocalPostgres({
+        dataDir,
+        port: await freePort(),
+        persistent: false,
+        postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=300'],
+      });
+    } catch (error) {
+      if (attempt === 3) throw error ?? new Error('The test PostgreSQL server did not start');
+    }
+  }
+}
+
+/**
  * Starts a throwaway PostgreSQL 17 (or uses the server of DATABASE_URL) and prepares one migrated
  * database per Jest worker. Workers inherit TEST_SERVER_URL through the environment.
  */
@@ -17,12 +38,7 @@ export default async function globalSetup(): Promise<void> {
   let serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'roster-test-pg-'));
-    globalThis.__testPostgres = await startLocalPostgres({
-      dataDir,
-      port: await freePort(),
-      persistent: false,
-      postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=300'],
-    });
+    globalThis.__testPostgres = await startOnFreePort(dataDir);
     serverUrl = globalThis.__testPostgres.serverUrl;
   }
   process.env.TEST_SERVER_URL = serverUrl;

@@ -37,14 +37,13 @@ export async function createStoppablePostgres(settings: Record<string, string> =
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'roster-stoppable-pg-'));
   const owner = await postgresUser();
   if (owner.uid !== undefined) chownSync(dataDir, owner.uid, owner.gid!);
-  const port = await freePort();
   const options = { ...owner, env: { ...process.env, LC_ALL: 'C' } };
   await run(path.join(BIN, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'], options);
   const flags = Object.entries({ fsync: 'off', listen_addresses: '127.0.0.1', unix_socket_directories: dataDir, ...settings })
     .map(([name, value]) => `-c ${name}=${value}`)
     .join(' ');
   const pgCtl = (...args: string[]) => run(path.join(BIN, 'pg_ctl'), ['-D', dataDir, ...args], options);
-  const server: StoppablePostgres = {
+  const serverOn = (port: number): StoppablePostgres => ({
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
     dataDir,
@@ -58,7 +57,17 @@ export async function createStoppablePostgres(settings: Record<string, string> =
       await pgCtl('-m', 'immediate', '-w', 'stop').catch(() => undefined);
       rmSync(dataDir, { recursive: true, force: true });
     },
-  };
-  await server.start();
-  return server;
+  });
+  // Another process may take the free port before the first start binds it (on 127.0.0.1 only, so the
+  // start fails rather than sharing it): another port is tried. start() after stop() binds the same port
+  // again, which the URL handed out depends on.
+  for (let attempt = 1; ; attempt++) {
+    const server = serverOn(await freePort());
+    try {
+      await server.start();
+      return server;
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
+  }
 }
