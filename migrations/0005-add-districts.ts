@@ -2,7 +2,7 @@ import type { Sequelize, Transaction } from 'sequelize';
 import type { Migration } from './types';
 
 /**
- * Many districts in one deployment (SPEC §5.1). A district is a roster source; every roster record
+ * Many districts in one deployment (docs/districts.md). A district is a roster source; every roster record
  * belongs to one:
  * - a school to exactly one (`schools.districtId`, `sourcedId` unique within it);
  * - a user holds one roster identity per district (`user_roster_identities`, `(districtId, sourcedId)`
@@ -13,7 +13,7 @@ import type { Migration } from './types';
  * - a sync run to the district it synced.
  * `users.source` says who made the user (`api` or `roster`): a user made through the API is never
  * soft-deleted by a roster, even after a district adopted and then released them. `users.sourcedId` stays
- * (SPEC §2, and code written against the original models reads it): it is the identity of the district
+ * (docs/data-model.md, and code written against the original models reads it): it is the identity of the district
  * that supplies the fields, no longer unique, as two districts may both have a user `12345`.
  *
  * The upgrade puts every existing roster record into one district whose `rosterSource` is ROSTER_SOURCE,

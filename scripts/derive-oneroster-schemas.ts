@@ -5,7 +5,7 @@ import path from 'node:path';
  * `tsx scripts/derive-oneroster-schemas.ts <onerosterv1p2rostersservice_openapi3_v1p0.json> <source>`
  *
  * Writes tests/fixtures/oneroster-v1p2-schemas.json: the component schemas of the 1EdTech OneRoster 1.2
- * Rostering OpenAPI document that SPEC §8's endpoints answer with (the user and org envelopes, the imsx
+ * Rostering OpenAPI document that the OneRoster endpoints (docs/oneroster.md) answer with (the user and org envelopes, the imsx
  * status payload) and every schema they reference, as JSON Schema `$defs`. The document itself is not kept
  * in the project; `<source>` (repository, path and commit it came from) is written into the `$comment`.
  */

@@ -108,7 +108,7 @@ function syncInChild(districtId: string): Promise<{ code: number; output: string
 
 /**
  * `npm run sync -- [--district <id>] [<source>] [--force]`: one roster sync against DATABASE_URL, as the
- * scheduled function runs it. Without --district, the deployment's only district (SPEC §5.1).
+ * scheduled function runs it. Without --district, the deployment's only district (docs/districts.md).
  */
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({

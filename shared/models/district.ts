@@ -7,7 +7,7 @@ import {
   type Sequelize,
 } from 'sequelize';
 
-/** A district (or college): one roster source, synced on its own schedule (SPEC §5.1). */
+/** A district (or college): one roster source, synced on its own schedule (docs/districts.md). */
 export class District extends Model<InferAttributes<District>, InferCreationAttributes<District>> {
   declare districtId: CreationOptional<string>;
   declare name: string;

@@ -116,7 +116,7 @@ function percent(part: number, whole: number): string {
 
 /**
  * Whether the district of identity `i` (held since `since`) supplies its user's fields: no other district
- * holds the user since earlier (SPEC §5.1, "the district that first held them"). Ties go to the lower
+ * holds the user since earlier (docs/districts.md, "the district that first held them"). Ties go to the lower
  * district id, so two runs never both claim a person.
  */
 function ownsFields(userId: string, since: string, d: string): string {
@@ -283,7 +283,7 @@ async function applyUsers(db: Db, d: string, result: ApplyResult): Promise<void>
   // and only by runs that create, so it closes no cycle with them; a run that creates nobody never waits.
   await db.query(`SELECT pg_advisory_xact_lock(${USER_CREATION_LOCK_KEY}) FROM plan_users WHERE user_id IS NULL LIMIT 1`);
 
-  // Adoption (SPEC §5.1): a row with no identity here whose email is a live user's that this district does
+  // Adoption (docs/districts.md): a row with no identity here whose email is a live user's that this district does
   // not know yet (made through the API, or held by another district) becomes that user. When another
   // district holds them, it keeps supplying their fields.
   await db.query(`

@@ -19,7 +19,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const COLUMNS = `"districtId", "rosterSource", "maxDeleteRatio"`;
 
 /**
- * The district a run syncs (SPEC §5.1): the one named; else the deployment's only district; else, in a
+ * The district a run syncs (docs/districts.md): the one named; else the deployment's only district; else, in a
  * deployment with none yet, a first one made now (named after the stage, ROSTER_SOURCE as its source),
  * as the upgrade migration makes for a deployment that already has a roster. With several districts a
  * run must name one.
