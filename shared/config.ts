@@ -136,6 +136,8 @@ function loadConfig(env: NodeJS.ProcessEnv) {
   checkTimeoutsFit(e);
   return Object.freeze({
     stage: e.STAGE,
+    /** Running in AWS Lambda (not serverless-offline): outbound URLs must then be https to public addresses. */
+    deployed,
     lambda: Object.freeze({ provisioned: e.AWS_LAMBDA_INITIALIZATION_TYPE === 'provisioned-concurrency' }),
     auth: Object.freeze({ localPublicJwk: e.AUTH_LOCAL_PUBLIC_JWK }),
     database: Object.freeze({
