@@ -1,5 +1,3 @@
-import { parseExpression } from 'cron-parser';
-
 /*
  * A district's `syncSchedule`: a rate or cron expression as EventBridge accepts it
  * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html), in UTC.
@@ -7,13 +5,13 @@ import { parseExpression } from 'cron-parser';
  *   1 and plural otherwise;
  * - `cron(minutes hours day-of-month month day-of-week year)`: six fields; day-of-week counts 1-7 from
  *   Sunday; one of day-of-month and day-of-week is `?`.
- * The fields' grammar is checked here; when an expression next falls due is cron-parser's to say.
- * cron-parser has no `W` (nearest weekday), so an expression using it is refused with that reason.
+ * The fields' grammar is checked here, with no dependency (every HTTP function loads the schemas); when
+ * an expression next falls due is cron-parser's to say (shared/roster/next-sync.ts). cron-parser has no
+ * `W` (nearest weekday), so an expression using it is refused with that reason.
  */
 
-const RATE = /^rate\((?:(1) (minute|hour|day)|([2-9]|[1-9]\d{1,5}) (minutes|hours|days))\)$/;
-const CRON = /^cron\((\S+) (\S+) (\S+) (\S+) (\S+) (\S+)\)$/;
-const UNIT_MS = { minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
+export const RATE = /^rate\((?:(1) (minute|hour|day)|([2-9]|[1-9]\d{1,5}) (minutes|hours|days))\)$/;
+export const CRON = /^cron\((\S+) (\S+) (\S+) (\S+) (\S+) (\S+)\)$/;
 
 const MONTHS = 'JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC';
 const DAYS = 'SUN|MON|TUE|WED|THU|FRI|SAT';
@@ -89,50 +87,5 @@ export function scheduleProblem(expression: string): string | null {
     if (problem) return `cron ${field.name} ${problem}`;
   }
   if ((fields[2] === '?') === (fields[4] === '?')) return 'cron needs ? in exactly one of day-of-month and day-of-week';
-  return null;
-}
-
-/** EventBridge counts days of the week 1-7 from Sunday, cron-parser 0-6: every number moves down by one. */
-const toCronParserDays = (field: string) => field.replace(/\d+/g, (day, offset: number, whole: string) => (whole[offset - 1] === '#' ? day : String(Number(day) - 1)));
-
-/** The years a cron year field allows, as a test. */
-function yearTest(field: string): (year: number) => boolean {
-  if (field === '*') return () => true;
-  const items = field.split(',').map((item) => {
-    const [range, step] = item.split('/');
-    const [from, to] = range === '*' ? [1970, 2199] : range.split('-').map(Number);
-    return { from, to: to ?? (step ? 2199 : from), step: Number(step ?? 1) };
-  });
-  return (year) => items.some(({ from, to, step }) => year >= from && year <= to && (year - from) % step === 0);
-}
-
-/**
- * When a schedule next falls due after `after`: for a rate, `after` plus the rate (the first run of a
- * new schedule is at once: the caller passes the creation time minus the rate, or uses `now`); for a
- * cron, its next time strictly after `after`, in UTC. Null when a cron expression never falls due again.
- */
-export function nextSyncTime(expression: string, after: Date): Date | null {
-  const rate = RATE.exec(expression);
-  if (rate) {
-    const count = Number(rate[1] ?? rate[3]);
-    const unit = (rate[2] ?? rate[4]).replace(/s$/, '') as keyof typeof UNIT_MS;
-    return new Date(after.getTime() + count * UNIT_MS[unit]);
-  }
-  const cron = CRON.exec(expression);
-  if (!cron) throw new Error('not a schedule expression');
-  const [minutes, hours, dayOfMonth, month, dayOfWeek, year] = cron.slice(1);
-  const inYear = yearTest(year);
-  const times = parseExpression(`0 ${minutes} ${hours} ${dayOfMonth} ${month} ${dayOfWeek === '?' ? '?' : toCronParserDays(dayOfWeek)}`, {
-    currentDate: after,
-    endDate: new Date(Date.UTC(2200, 0, 1)),
-    utc: true,
-  });
-  while (times.hasNext()) {
-    const next = times.next().toDate();
-    if (inYear(next.getUTCFullYear())) return next;
-    // A year the field leaves out: jump to its end rather than step through its every time.
-    if (next.getUTCFullYear() >= 2199) return null;
-    times.reset(new Date(Date.UTC(next.getUTCFullYear() + 1, 0, 1) - 1));
-  }
   return null;
 }

@@ -4,7 +4,7 @@ import { toHttpError } from '../db/errors';
 import { getSequelize } from '../db/sequelize';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { assertReachableUrl, UnsafeAddressError } from '../net/address-guard';
-import { nextSyncTime } from '../roster/schedule';
+import { nextSyncTime } from '../roster/next-sync';
 import {
   encodeCursor,
   type CreateDistrictInput,
