@@ -30,6 +30,8 @@ export interface DevTokenOptions {
   scopes: string[];
   /** School ids for a school-limited token; absent for a token that reaches every school. */
   schools?: string[];
+  /** District ids for a district-limited token; absent for a token that reaches every district. */
+  districts?: string[];
   /** A jose time span ("12h") or an absolute expiry in seconds since the epoch. */
   expiresIn?: string | number;
   keyFile?: string;
@@ -38,7 +40,11 @@ export interface DevTokenOptions {
 /** A token shaped like the deployed issuer's access tokens, signed with the development key. */
 export async function mintDevToken(options: DevTokenOptions): Promise<string> {
   const { privateJwk } = await loadDevKey(options.keyFile);
-  return new SignJWT({ scope: options.scopes.join(' '), ...(options.schools ? { schools: options.schools } : {}) })
+  return new SignJWT({
+    scope: options.scopes.join(' '),
+    ...(options.schools ? { schools: options.schools } : {}),
+    ...(options.districts ? { districts: options.districts } : {}),
+  })
     .setProtectedHeader({ alg: 'ES256', typ: 'JWT' })
     .setIssuer(LOCAL_ISSUER)
     .setAudience(LOCAL_AUDIENCE)

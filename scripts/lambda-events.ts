@@ -48,7 +48,7 @@ export const FULL_ACCESS_CLAIMS: Readonly<Record<string, unknown>> = Object.free
   iss: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example',
   client_id: '5tqv7example2clientid',
   token_use: 'access',
-  scope: 'roster/read roster/write',
+  scope: 'roster/read roster/write roster/admin',
   auth_time: '1773342238',
   iat: '1773342238',
   exp: '1773345838',

@@ -73,6 +73,15 @@ const EnvSchema = z.object({
    * scheduling fan-out is given): each holds one database connection for its whole run.
    */
   ROSTER_SYNC_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  /**
+   * The schedule (an EventBridge rate or cron expression) a district gets when the deployment makes its
+   * first one, on the upgrade to districts or on its first sync, so that a single-district deployment
+   * keeps syncing on the schedule it had. Empty or unset: such a district is synced by hand only.
+   */
+  ROSTER_SYNC_SCHEDULE: z
+    .string()
+    .optional()
+    .transform((value) => value || undefined),
   /** An S3-compatible endpoint (a local test server); unset in AWS, where the SDK finds the regional one. */
   S3_ENDPOINT: z.url().optional(),
   /**
@@ -136,6 +145,8 @@ function loadConfig(env: NodeJS.ProcessEnv) {
   checkTimeoutsFit(e);
   return Object.freeze({
     stage: e.STAGE,
+    /** Running in AWS Lambda (not serverless-offline): outbound URLs must then be https to public addresses. */
+    deployed,
     lambda: Object.freeze({ provisioned: e.AWS_LAMBDA_INITIALIZATION_TYPE === 'provisioned-concurrency' }),
     auth: Object.freeze({ localPublicJwk: e.AUTH_LOCAL_PUBLIC_JWK }),
     database: Object.freeze({
@@ -164,6 +175,7 @@ function loadConfig(env: NodeJS.ProcessEnv) {
       maxDeleteRatio: e.ROSTER_MAX_DELETE_RATIO,
       syncTimeoutMs: e.ROSTER_SYNC_TIMEOUT_MS ?? (deployed ? Math.max(e.FUNCTION_TIMEOUT_MS - SYNC_WRAP_UP_MS, 1000) : 0),
       syncConcurrency: e.ROSTER_SYNC_CONCURRENCY,
+      schedule: e.ROSTER_SYNC_SCHEDULE,
     }),
     retention: Object.freeze({
       deletedRecordDays: e.RETENTION_DAYS,

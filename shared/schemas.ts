@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { LINK_SOURCES, ROLES } from './roles';
+import { scheduleProblem } from './roster/schedule';
 
 /**
  * Request and response shapes, declared once: the handlers validate with them, the OpenAPI document and
@@ -74,6 +75,8 @@ export const IdempotencyHeaders = z.object({ 'Idempotency-Key': IdempotencyKey.o
 export const UserPath = z.object({ userId: Id });
 export const SchoolPath = z.object({ schoolId: Id });
 export const MembershipPath = z.object({ schoolId: Id, userId: Id });
+export const DistrictPath = z.object({ districtId: Id });
+export const SyncRunPath = z.object({ districtId: Id, runId: Id });
 
 export const UserSchema = z.object({
   userId: z.uuid(),
@@ -92,6 +95,8 @@ export const SchoolSchema = z.object({
   name: z.string(),
   code: z.string().nullable(),
   sourcedId: z.string().nullable(),
+  /** The district whose roster holds the school; null for a school made through the API. */
+  districtId: z.uuid().nullable(),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 }).meta({ id: 'School' });
@@ -115,6 +120,85 @@ export type MemberDto = z.infer<typeof MemberSchema>;
 
 export const SchoolOfUserSchema = SchoolSchema.extend({ membership: MembershipSummary }).meta({ id: 'SchoolOfUser' });
 export type SchoolOfUserDto = z.infer<typeof SchoolOfUserSchema>;
+
+/**
+ * A district's roster source (docs/districts.md#routes): `s3://bucket/prefix/` or `s3://bucket/key.zip`,
+ * or the base URL of a OneRoster REST service (https; http too when not deployed, for a SIS on the
+ * developer's machine). Whether a URL's host may be reached is checked when the district is saved
+ * (shared/net/address-guard.ts), as it needs a DNS lookup.
+ */
+const RosterSourceUrl = z
+  .string()
+  .max(2048)
+  .refine(noNul, 'must not contain NUL characters')
+  .refine((value) => /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/\S*)?$/.test(value) || /^https?:\/\/\S+$/i.test(value), {
+    message: 'must be an s3://bucket/prefix/ location or an https URL of a OneRoster REST service',
+  })
+  .describe('`s3://bucket/prefix/`, `s3://bucket/key.zip`, or the https base URL of a OneRoster 1.1 or 1.2 REST service.');
+
+/** A rate or cron expression as EventBridge accepts it, in UTC (shared/roster/schedule.ts). */
+const ScheduleExpression = z
+  .string()
+  .max(256)
+  .superRefine((value, ctx) => {
+    const problem = scheduleProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .describe('An EventBridge rate or cron expression, in UTC: `rate(1 day)`, `cron(0 3 * * ? *)`. Null: synced by hand only.');
+
+const DeleteRatio = z.number().min(0).max(1).describe("Overrides the deployment's ROSTER_MAX_DELETE_RATIO (0 to 1). Null: the deployment's.");
+
+export const CreateDistrictBody = z.strictObject({
+  name: text(255),
+  rosterSource: optional(RosterSourceUrl),
+  syncSchedule: optional(ScheduleExpression),
+  maxDeleteRatio: optional(DeleteRatio),
+  enabled: z.boolean().optional(),
+});
+export type CreateDistrictInput = z.infer<typeof CreateDistrictBody>;
+
+/** A JSON Merge Patch (RFC 7396) of a district: `null` clears an optional field; `name` and `enabled` cannot be cleared. */
+export const PatchDistrictBody = z.strictObject({
+  name: text(255).optional(),
+  rosterSource: optional(RosterSourceUrl),
+  syncSchedule: optional(ScheduleExpression),
+  maxDeleteRatio: optional(DeleteRatio),
+  enabled: z.boolean().optional(),
+});
+export type PatchDistrictInput = z.infer<typeof PatchDistrictBody>;
+
+export const DistrictSchema = z.object({
+  districtId: z.uuid(),
+  name: z.string(),
+  rosterSource: z.string().nullable(),
+  syncSchedule: z.string().nullable(),
+  maxDeleteRatio: z.number().nullable(),
+  enabled: z.boolean(),
+  /** When the schedule next falls due; null when the district is not scheduled. */
+  nextSyncAt: z.iso.datetime().nullable(),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+}).meta({ id: 'District' });
+export type DistrictDto = z.infer<typeof DistrictSchema>;
+
+const SYNC_RUN_STATUSES = ['running', 'succeeded', 'failed', 'refused', 'skipped', 'interrupted'] as const;
+
+export const SyncRunSchema = z.object({
+  runId: z.uuid(),
+  districtId: z.uuid(),
+  status: z.enum(SYNC_RUN_STATUSES),
+  source: z.string().nullable(),
+  force: z.boolean(),
+  startedAt: z.iso.datetime(),
+  finishedAt: z.iso.datetime().nullable(),
+}).meta({ id: 'SyncRun' });
+export type SyncRunDto = z.infer<typeof SyncRunSchema>;
+
+export const SyncRunDetailSchema = SyncRunSchema.extend({
+  /** The run's summary (docs/roster-sync.md#runs): counts, bad rows and notes; null while it runs. */
+  summary: z.record(z.string(), z.unknown()).nullable(),
+}).meta({ id: 'SyncRunDetail' });
+export type SyncRunDetailDto = z.infer<typeof SyncRunDetailSchema>;
 
 /** Every error body (docs/api.md#errors, RFC 9457), as shared/http/problem.ts renders it. */
 export const ProblemSchema = z.object({
@@ -154,6 +238,19 @@ const SchoolCursorKey = z.strictObject({
 });
 export type SchoolCursor = z.infer<typeof SchoolCursorKey>;
 
+const DistrictCursorKey = z.strictObject({
+  name: z.string().max(255).refine(noNul),
+  districtId: z.uuid(),
+});
+export type DistrictCursor = z.infer<typeof DistrictCursorKey>;
+
+/** Runs go newest first: startedAt (microseconds kept, as ISO text cannot hold them), then runId. */
+const SyncRunCursorKey = z.strictObject({
+  startedAt: z.string().regex(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?\+00$/),
+  runId: z.uuid(),
+});
+export type SyncRunCursor = z.infer<typeof SyncRunCursorKey>;
+
 const INVALID_CURSOR = 'is not a cursor this list issued';
 
 /** An opaque cursor: base64url of the key's JSON, checked against the key's schema. */
@@ -177,7 +274,7 @@ const cursorOf = <T extends z.ZodType>(key: T) =>
       return parsed.data;
     });
 
-export function encodeCursor(key: UserCursor | SchoolCursor): string {
+export function encodeCursor(key: UserCursor | SchoolCursor | DistrictCursor | SyncRunCursor): string {
   return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
 }
 
@@ -196,6 +293,7 @@ export const UserListQuery = z.strictObject({
   cursor: cursorOf(UserCursorKey).optional(),
   email: text(255).describe('Case-insensitive exact email.').optional(),
   q: text(255).describe('Case-insensitive prefix of the first name, last name or email.').optional(),
+  districtId: Id.describe("Only users this district's roster holds.").optional(),
 });
 export type UserListInput = z.infer<typeof UserListQuery>;
 
@@ -213,3 +311,23 @@ export const SchoolListQuery = z.strictObject({
   cursor: cursorOf(SchoolCursorKey).optional(),
 });
 export type SchoolListInput = z.infer<typeof SchoolListQuery>;
+
+/** GET /schools. */
+export const SchoolsQuery = SchoolListQuery.extend({
+  districtId: Id.describe("Only the schools of this district's roster.").optional(),
+});
+export type SchoolsInput = z.infer<typeof SchoolsQuery>;
+
+/** GET /districts. */
+export const DistrictListQuery = z.strictObject({
+  limit: Limit,
+  cursor: cursorOf(DistrictCursorKey).optional(),
+});
+export type DistrictListInput = z.infer<typeof DistrictListQuery>;
+
+/** GET /districts/{districtId}/syncs. */
+export const SyncRunListQuery = z.strictObject({
+  limit: Limit,
+  cursor: cursorOf(SyncRunCursorKey).optional(),
+});
+export type SyncRunListInput = z.infer<typeof SyncRunListQuery>;

@@ -1,15 +1,20 @@
 import type { MiddlewareObj } from '@middy/core';
 import { config } from '../config';
 import { ForbiddenError, UnauthorizedError } from '../errors';
-import { routeOf, scopeOf } from './routes';
+import { districtOfSchool } from '../services/schools';
+import { routeOf, scopeOf, type Reach } from './routes';
 import type { HttpEvent, HttpResult } from './types';
 
 export type Claims = Record<string, unknown>;
 
-/** The caller as the verified claims describe it. `schools` is undefined when the token is not school-limited. */
+/**
+ * The caller as the verified claims describe it. `schools` is undefined when the token is not
+ * school-limited, `districts` when it is not district-limited.
+ */
 export interface Caller {
   scopes: ReadonlySet<string>;
   schools?: ReadonlySet<string>;
+  districts?: ReadonlySet<string>;
   /** Who the token speaks for, issuer and subject (`iss sub`); undefined when the token names no subject. */
   subject?: string;
 }
@@ -46,10 +51,10 @@ export function claimList(value: unknown): string[] {
 
 export function callerFromClaims(claims: Claims): Caller {
   const scopes = new Set([...claimList(claims.scope), ...claimList(claims.scp)]);
-  // School ids are UUIDs: compared in lower case, as the path's ids are.
-  const schools = 'schools' in claims ? new Set(claimList(claims.schools).map((id) => id.toLowerCase())) : undefined;
+  // School and district ids are UUIDs: compared in lower case, as the path's ids are.
+  const idSet = (claim: string) => (claim in claims ? new Set(claimList(claims[claim]).map((id) => id.toLowerCase())) : undefined);
   const subject = typeof claims.sub === 'string' && claims.sub ? `${typeof claims.iss === 'string' ? claims.iss : ''} ${claims.sub}` : undefined;
-  return { scopes, schools, subject };
+  return { scopes, schools: idSet('schools'), districts: idSet('districts'), subject };
 }
 
 /** Deployed: the claims API Gateway's JWT authorizer verified and put on the event. */
@@ -59,9 +64,32 @@ function gatewayClaims(event: HttpEvent): Claims | undefined {
   return claims && typeof claims === 'object' ? (claims as Claims) : undefined;
 }
 
+/** The `schools` claim on a route of reach `reach` (shared/http/routes.ts). */
+function checkSchoolsClaim(schools: ReadonlySet<string>, reach: Reach, event: HttpEvent): void {
+  if (reach !== 'school') throw new ForbiddenError('A token limited to some schools may not use this route.');
+  const schoolId = event.pathParameters?.schoolId?.toLowerCase();
+  if (!schoolId || !schools.has(schoolId)) throw new ForbiddenError('This token may not act on this school.');
+}
+
+/**
+ * The `districts` claim on a route of reach `reach`, as far as the request tells: a school's district
+ * is the database's to say (`authorizeSchoolDistrict`, once a connection may be taken).
+ */
+function checkDistrictsClaim(districts: ReadonlySet<string>, reach: Reach, event: HttpEvent): void {
+  if (reach === 'all') throw new ForbiddenError('A token limited to some districts may not use this route.');
+  if (reach === 'district') {
+    const districtId = event.pathParameters?.districtId?.toLowerCase();
+    if (!districtId || !districts.has(districtId)) throw new ForbiddenError('This token may not act on this district.');
+  }
+  if (reach === 'filtered') {
+    const districtId = event.queryStringParameters?.districtId?.toLowerCase();
+    if (!districtId || !districts.has(districtId)) throw new ForbiddenError('A token limited to some districts must name one of them in ?districtId=.');
+  }
+}
+
 /**
  * docs/api.md#authentication, in the service: the route's scope (shared/http/routes.ts; `roster/erase` for
- * an erasure, docs/lifecycle.md), then the `schools` claim. Runs
+ * an erasure, docs/lifecycle.md), then the `schools` and `districts` claims. Runs
  * before the body is parsed, so an unauthenticated caller learns nothing about its input. Deployed, API
  * Gateway's authorizer has already refused a missing or bad token with its own 401; locally the token
  * check here answers the very same 401 (docs/decisions/0001-authentication-at-the-gateway.md). Every 403
@@ -82,10 +110,28 @@ export function authorize(): MiddlewareObj<HttpEvent, HttpResult> {
       if (!caller.scopes.has(scope)) {
         throw new ForbiddenError(`This ${scope === access.scope ? 'route' : 'request'} requires the scope ${scope}.`, { missingScope: scope });
       }
-      if (!caller.schools) return;
-      if (access.reach === 'district') throw new ForbiddenError('A token limited to some schools may not use this route.');
-      const schoolId = event.pathParameters?.schoolId?.toLowerCase();
-      if (!schoolId || !caller.schools.has(schoolId)) throw new ForbiddenError('This token may not act on this school.');
+      if (caller.schools) checkSchoolsClaim(caller.schools, access.reach, event);
+      if (caller.districts) checkDistrictsClaim(caller.districts, access.reach, event);
+    },
+  };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The `districts` claim on a route that names a school: the school must belong to one of the token's
+ * districts. Runs after the database lifecycle, as it reads the school's district; a school that does
+ * not exist is answered as one outside the claim (403), so that the token learns nothing of others'
+ * schools. A path id that is no UUID names no school: the route's own validation answers it (400).
+ */
+export function authorizeSchoolDistrict(): MiddlewareObj<HttpEvent, HttpResult> {
+  return {
+    before: async ({ event }) => {
+      const districts = callers.get(event)?.districts;
+      const schoolId = event.pathParameters?.schoolId;
+      if (!districts || routeOf(event.routeKey)?.reach !== 'school' || !schoolId || !UUID.test(schoolId)) return;
+      const districtId = await districtOfSchool(schoolId);
+      if (!districtId || !districts.has(districtId.toLowerCase())) throw new ForbiddenError('This token may not act on this school.');
     },
   };
 }

@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { config, TIMEOUT_EARLY_MS } from '../config';
 import { withConnectionScope } from '../db/sequelize';
 import { DeadlineExceededError } from '../errors';
-import { authorize } from './auth';
+import { authorize, authorizeSchoolDistrict } from './auth';
 import { databaseLifecycle } from './database';
 import { jsonBody } from './json-body';
 import { requestMetrics } from './metrics';
@@ -27,7 +27,8 @@ const timeoutEarly = {
  * Wraps a route handler in the one HTTP middleware stack. Order matters: metrics and logging come first
  * so that they see the final response, then the error handler so that its onError runs after every later one;
  * the caller is authorized before the body is parsed, and the body is parsed before a database
- * connection is taken, so neither a stranger nor bad input costs a connection. In a provisioned
+ * connection is taken, so neither a stranger nor bad input costs a connection (only a district-limited
+ * token on a school's route needs one to be authorized: the school's district, after the body). In a provisioned
  * environment the connection is opened at load (shared/http/provisioned.ts).
  */
 export function httpHandler(handler: HttpHandler) {
@@ -37,7 +38,8 @@ export function httpHandler(handler: HttpHandler) {
     .use(problemErrorHandler())
     .use(authorize())
     .use(jsonBody())
-    .use(databaseLifecycle());
+    .use(databaseLifecycle())
+    .use(authorizeSchoolDistrict());
   const invoke = withConnectionScope(stack);
   return config.lambda.provisioned ? preparedAtInit(invoke) : invoke;
 }

@@ -1,20 +1,30 @@
 import type * as z from 'zod';
 import {
   ConditionalHeaders,
+  CreateDistrictBody,
   CreateSchoolBody,
   CreateUserBody,
   DeleteQuery,
+  DistrictListQuery,
+  DistrictPath,
+  DistrictSchema,
   IdempotencyHeaders,
   LinkBody,
   MemberListQuery,
   MemberSchema,
   MembershipPath,
   MembershipSchema,
+  PatchDistrictBody,
   SchoolListQuery,
   SchoolOfUserSchema,
   SchoolPatchBody,
   SchoolPath,
   SchoolSchema,
+  SchoolsQuery,
+  SyncRunDetailSchema,
+  SyncRunListQuery,
+  SyncRunPath,
+  SyncRunSchema,
   UserListQuery,
   UserPatchBody,
   UserPath,
@@ -24,25 +34,32 @@ import {
 
 /**
  * OAuth scopes (docs/api.md#authentication): reading needs `roster/read`, every change `roster/write`,
- * and erasure `roster/erase` (docs/lifecycle.md), which no other scope implies.
+ * erasure `roster/erase` (docs/lifecycle.md), and the districts and their sync runs `roster/admin`;
+ * no scope implies another.
  */
 export const READ_SCOPE = 'roster/read';
 export const WRITE_SCOPE = 'roster/write';
 export const ERASE_SCOPE = 'roster/erase';
-type Scope = typeof READ_SCOPE | typeof WRITE_SCOPE | typeof ERASE_SCOPE;
+export const ADMIN_SCOPE = 'roster/admin';
+type Scope = typeof READ_SCOPE | typeof WRITE_SCOPE | typeof ERASE_SCOPE | typeof ADMIN_SCOPE;
 
 /**
- * What a token limited by a `schools` claim may reach on a route:
+ * What a token limited by a `schools` claim (school ids) or a `districts` claim (district ids) may reach
+ * on a route (docs/api.md#authentication); a token with neither reaches every route its scopes allow:
  * - `school`: the route acts on the school named by its `{schoolId}` path parameter, which must be one
- *   of the token's schools;
- * - `district`: the route reaches records of every school (all users, all schools, a user's memberships
- *   everywhere, creating records that belong to no school yet), so a school-limited token is refused.
- * A token without a `schools` claim reaches every route its scopes allow.
+ *   of the token's schools, or belong to one of its districts;
+ * - `district`: the route acts on the district named by its `{districtId}` path parameter, which must
+ *   be one of the token's districts; a school-limited token is refused;
+ * - `filtered`: a list that `?districtId=` narrows to one district: a district-limited token must name
+ *   one of its districts there; a school-limited token is refused;
+ * - `all`: the route reaches records of every school and district (all users, a user's memberships
+ *   everywhere, creating records that belong to no school yet, every district), so a limited token is
+ *   refused.
  */
-type Reach = 'school' | 'district';
+export type Reach = 'school' | 'district' | 'filtered' | 'all';
 
 /** The Lambda functions of serverless.yml that serve HTTP routes. */
-export type FunctionName = 'create-user' | 'create-school' | 'link' | 'list' | 'change';
+export type FunctionName = 'create-user' | 'create-school' | 'link' | 'list' | 'change' | 'districts';
 
 /** A success answer: its description, its body and whether it carries `Location`. */
 interface Success {
@@ -88,7 +105,7 @@ export const ROUTES = {
   'POST /users': {
     function: 'create-user',
     scope: WRITE_SCOPE,
-    reach: 'district',
+    reach: 'all',
     errorFormat: 'problem+json',
     request: { body: CreateUserBody, headers: IdempotencyHeaders },
     operationId: 'createUser',
@@ -102,7 +119,7 @@ export const ROUTES = {
   'POST /schools': {
     function: 'create-school',
     scope: WRITE_SCOPE,
-    reach: 'district',
+    reach: 'all',
     errorFormat: 'problem+json',
     request: { body: CreateSchoolBody, headers: IdempotencyHeaders },
     operationId: 'createSchool',
@@ -139,7 +156,7 @@ export const ROUTES = {
   'GET /users': {
     function: 'list',
     scope: READ_SCOPE,
-    reach: 'district',
+    reach: 'filtered',
     errorFormat: 'problem+json',
     request: { query: UserListQuery },
     operationId: 'listUsers',
@@ -149,9 +166,9 @@ export const ROUTES = {
   'GET /schools': {
     function: 'list',
     scope: READ_SCOPE,
-    reach: 'district',
+    reach: 'filtered',
     errorFormat: 'problem+json',
-    request: { query: SchoolListQuery },
+    request: { query: SchoolsQuery },
     operationId: 'listSchools',
     summary: 'List schools by name, schoolId',
     success: { 200: { description: 'A page of schools.', body: pageOf(SchoolSchema) } },
@@ -159,7 +176,7 @@ export const ROUTES = {
   'GET /users/{userId}': {
     function: 'list',
     scope: READ_SCOPE,
-    reach: 'district',
+    reach: 'all',
     errorFormat: 'problem+json',
     request: { params: UserPath },
     operationId: 'getUser',
@@ -181,7 +198,7 @@ export const ROUTES = {
   'GET /users/{userId}/schools': {
     function: 'list',
     scope: READ_SCOPE,
-    reach: 'district',
+    reach: 'all',
     errorFormat: 'problem+json',
     request: { params: UserPath, query: SchoolListQuery },
     operationId: 'listSchoolsOfUser',
@@ -203,7 +220,7 @@ export const ROUTES = {
   'PATCH /users/{userId}': {
     function: 'change',
     scope: WRITE_SCOPE,
-    reach: 'district',
+    reach: 'all',
     errorFormat: 'problem+json',
     request: { params: UserPath, body: UserPatchBody, headers: ConditionalHeaders, mergePatch: true },
     operationId: 'patchUser',
@@ -219,7 +236,7 @@ export const ROUTES = {
   'PATCH /schools/{schoolId}': {
     function: 'change',
     scope: WRITE_SCOPE,
-    reach: 'district',
+    reach: 'all',
     errorFormat: 'problem+json',
     request: { params: SchoolPath, body: SchoolPatchBody, headers: ConditionalHeaders, mergePatch: true },
     operationId: 'patchSchool',
@@ -236,7 +253,7 @@ export const ROUTES = {
     function: 'change',
     scope: WRITE_SCOPE,
     eraseScope: ERASE_SCOPE,
-    reach: 'district',
+    reach: 'all',
     errorFormat: 'problem+json',
     request: { params: UserPath, query: DeleteQuery, headers: ConditionalHeaders },
     operationId: 'deleteUser',
@@ -255,7 +272,7 @@ export const ROUTES = {
     function: 'change',
     scope: WRITE_SCOPE,
     eraseScope: ERASE_SCOPE,
-    reach: 'district',
+    reach: 'all',
     errorFormat: 'problem+json',
     request: { params: SchoolPath, query: DeleteQuery, headers: ConditionalHeaders },
     operationId: 'deleteSchool',
@@ -269,6 +286,84 @@ export const ROUTES = {
       409: 'The roster manages the school: remove it from the roster, or erase it.',
       412: '`If-Match` names no current version of the school: nothing changed.',
     },
+  },
+  'POST /districts': {
+    function: 'districts',
+    scope: ADMIN_SCOPE,
+    reach: 'all',
+    errorFormat: 'problem+json',
+    request: { body: CreateDistrictBody },
+    operationId: 'createDistrict',
+    summary: 'Create a district: a roster source, synced on its own schedule',
+    success: { 201: { description: 'The district created.', body: DistrictSchema, location: true } },
+  },
+  'GET /districts': {
+    function: 'districts',
+    scope: ADMIN_SCOPE,
+    reach: 'all',
+    errorFormat: 'problem+json',
+    request: { query: DistrictListQuery },
+    operationId: 'listDistricts',
+    summary: 'List districts by name, districtId',
+    success: { 200: { description: 'A page of districts.', body: pageOf(DistrictSchema) } },
+  },
+  'GET /districts/{districtId}': {
+    function: 'districts',
+    scope: ADMIN_SCOPE,
+    reach: 'district',
+    errorFormat: 'problem+json',
+    request: { params: DistrictPath },
+    operationId: 'getDistrict',
+    summary: 'Get a district',
+    success: { 200: { description: 'The district.', body: DistrictSchema } },
+    errors: { 404: 'No such district.' },
+  },
+  'PATCH /districts/{districtId}': {
+    function: 'districts',
+    scope: ADMIN_SCOPE,
+    reach: 'district',
+    errorFormat: 'problem+json',
+    request: { params: DistrictPath, body: PatchDistrictBody, mergePatch: true },
+    operationId: 'patchDistrict',
+    summary: 'Change a district (JSON Merge Patch)',
+    description:
+      'A JSON Merge Patch (RFC 7396; `application/merge-patch+json` or `application/json`): `null` clears an optional field. ' +
+      'A patch that changes nothing answers the district as it was. A new schedule, source or `enabled` recomputes `nextSyncAt`.',
+    success: { 200: { description: 'The district after the patch.', body: DistrictSchema } },
+    errors: { 404: 'No such district.' },
+  },
+  'DELETE /districts/{districtId}': {
+    function: 'districts',
+    scope: ADMIN_SCOPE,
+    reach: 'district',
+    errorFormat: 'problem+json',
+    request: { params: DistrictPath },
+    operationId: 'deleteDistrict',
+    summary: 'Delete a district that holds no live records',
+    success: { 204: { description: 'The district is gone, with its run records and released identities.' } },
+    errors: { 404: 'No such district.', 409: 'The district still holds live schools, users or roster memberships; the detail counts them.' },
+  },
+  'GET /districts/{districtId}/syncs': {
+    function: 'districts',
+    scope: ADMIN_SCOPE,
+    reach: 'district',
+    errorFormat: 'problem+json',
+    request: { params: DistrictPath, query: SyncRunListQuery },
+    operationId: 'listSyncRuns',
+    summary: "List a district's sync runs, newest first",
+    success: { 200: { description: 'A page of runs.', body: pageOf(SyncRunSchema) } },
+    errors: { 404: 'No such district.' },
+  },
+  'GET /districts/{districtId}/syncs/{runId}': {
+    function: 'districts',
+    scope: ADMIN_SCOPE,
+    reach: 'district',
+    errorFormat: 'problem+json',
+    request: { params: SyncRunPath },
+    operationId: 'getSyncRun',
+    summary: "Get one sync run with its summary",
+    success: { 200: { description: 'The run.', body: SyncRunDetailSchema } },
+    errors: { 404: 'No such district, or no such run of it.' },
   },
 } as const satisfies Record<string, Route>;
 

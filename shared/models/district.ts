@@ -17,6 +17,8 @@ export class District extends Model<InferAttributes<District>, InferCreationAttr
   /** Overrides ROSTER_MAX_DELETE_RATIO for this district; null: the deployment's. */
   declare maxDeleteRatio: CreationOptional<number | null>;
   declare enabled: CreationOptional<boolean>;
+  /** When the schedule next falls due (the sync-dispatch function sends it then); null: not scheduled. */
+  declare nextSyncAt: CreationOptional<Date | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
 
@@ -29,6 +31,7 @@ export class District extends Model<InferAttributes<District>, InferCreationAttr
         syncSchedule: { type: DataTypes.STRING(256), allowNull: true },
         maxDeleteRatio: { type: DataTypes.DOUBLE, allowNull: true },
         enabled: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: true },
+        nextSyncAt: { type: DataTypes.DATE, allowNull: true },
         createdAt: DataTypes.DATE,
         updatedAt: DataTypes.DATE,
       },

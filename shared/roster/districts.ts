@@ -3,6 +3,8 @@ import { QueryTypes } from 'sequelize';
 import { config } from '../config';
 import { getSequelize } from '../db/sequelize';
 import { RosterInputError } from './errors';
+import { nextSyncTime } from './next-sync';
+import { scheduleProblem } from './schedule';
 
 /** What a sync needs of its district. */
 interface SyncDistrict {
@@ -20,9 +22,9 @@ const COLUMNS = `"districtId", "rosterSource", "maxDeleteRatio"`;
 
 /**
  * The district a run syncs (docs/districts.md): the one named; else the deployment's only district; else, in a
- * deployment with none yet, a first one made now (named after the stage, ROSTER_SOURCE as its source),
- * as the upgrade migration makes for a deployment that already has a roster. With several districts a
- * run must name one.
+ * deployment with none yet, a first one made now (named after the stage, ROSTER_SOURCE as its source,
+ * ROSTER_SYNC_SCHEDULE as its schedule), as the upgrade migrations make for a deployment that already
+ * has a roster. With several districts a run must name one.
  * @throws RosterInputError when the named district does not exist, or none is named among several
  */
 export async function resolveSyncDistrict(db: pg.ClientBase, districtId: string | undefined): Promise<SyncDistrict> {
@@ -41,10 +43,11 @@ export async function resolveSyncDistrict(db: pg.ClientBase, districtId: string 
       throw new RosterInputError('This deployment has several districts: name the one to sync (npm run sync -- --district <id> <source>, or districtId in the event).');
     }
     if (rows.length === 1) return rows[0];
-    const created = await db.query<SyncDistrict>(`INSERT INTO districts (name, "rosterSource") VALUES ($1, $2) RETURNING ${COLUMNS}`, [
-      `Roster of the ${config.stage} deployment`,
-      config.roster.source ?? null,
-    ]);
+    const schedule = config.roster.schedule && !scheduleProblem(config.roster.schedule) ? config.roster.schedule : null;
+    const created = await db.query<SyncDistrict>(
+      `INSERT INTO districts (name, "rosterSource", "syncSchedule", "nextSyncAt") VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
+      [`Roster of the ${config.stage} deployment`, config.roster.source ?? null, schedule, schedule ? nextSyncTime(schedule, new Date()) : null],
+    );
     return created.rows[0];
   } finally {
     await db.query('SELECT pg_advisory_unlock($1)', [FIRST_DISTRICT_LOCK_KEY]);

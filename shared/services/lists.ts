@@ -9,6 +9,7 @@ import {
   type SchoolDto,
   type SchoolListInput,
   type SchoolOfUserDto,
+  type SchoolsInput,
   type UserCursor,
   type UserDto,
   type UserListInput,
@@ -80,7 +81,10 @@ const membershipOf = (row: MembershipColumns) => ({ role: row.membershipRole, si
 /** Escapes LIKE's wildcards so `q` matches literally. */
 const likePrefix = (q: string) => `${q.replace(/[\\%_]/g, '\\$&')}%`;
 
-/** A page of live users, optionally filtered by exact email or by a name or email prefix (both case-insensitive). */
+/**
+ * A page of live users, optionally filtered by exact email or by a name or email prefix (both
+ * case-insensitive), or to those a district's roster holds (a held identity there, docs/districts.md).
+ */
 export async function listUsers(input: UserListInput): Promise<Page<UserDto>> {
   const bind = new Bind();
   const where = ['u."deletedAt" IS NULL'];
@@ -88,6 +92,11 @@ export async function listUsers(input: UserListInput): Promise<Page<UserDto>> {
   if (input.q) {
     const prefix = `lower(${bind.add(likePrefix(input.q))})`;
     where.push(`(lower(u."firstName") LIKE ${prefix} OR lower(u."lastName") LIKE ${prefix} OR lower(u."email") LIKE ${prefix})`);
+  }
+  if (input.districtId) {
+    where.push(
+      `EXISTS (SELECT 1 FROM user_roster_identities i WHERE i."userId" = u."userId" AND i."districtId" = ${bind.add(input.districtId)}::uuid AND i."releasedAt" IS NULL)`,
+    );
   }
   where.push(...userAfter(bind, 'u', input.cursor));
   const rows = await selectPage<UserRow>(
@@ -100,10 +109,12 @@ export async function listUsers(input: UserListInput): Promise<Page<UserDto>> {
   return toPage(rows, input.limit, toUserDto, userKey);
 }
 
-/** A page of live schools. */
-export async function listSchools(input: SchoolListInput): Promise<Page<SchoolDto>> {
+/** A page of live schools, optionally only a district's (served by schools_district_list_order_idx). */
+export async function listSchools(input: SchoolsInput): Promise<Page<SchoolDto>> {
   const bind = new Bind();
-  const where = ['s."deletedAt" IS NULL', ...schoolAfter(bind, 's', input.cursor)];
+  const where = ['s."deletedAt" IS NULL'];
+  if (input.districtId) where.push(`s."districtId" = ${bind.add(input.districtId)}::uuid`);
+  where.push(...schoolAfter(bind, 's', input.cursor));
   const rows = await selectPage<SchoolRow>(
     `SELECT ${columns('s', SCHOOL_ATTRIBUTES)} FROM schools s
      WHERE ${where.join(' AND ')}

@@ -63,3 +63,12 @@ export const deleteSchool = (schoolId: string, precondition?: Precondition): Pro
  * @throws NotFoundError, PreconditionFailedError
  */
 export const eraseSchool = (schoolId: string, precondition?: Precondition): Promise<void> => eraseRecord(SCHOOLS, schoolId, precondition);
+
+/** The district whose roster holds a school (soft-deleted or not): null for an API school or none. */
+export async function districtOfSchool(schoolId: string): Promise<string | null> {
+  const [row] = await getModels().sequelize.query<{ districtId: string | null }>(`SELECT "districtId" FROM schools WHERE "schoolId" = $1`, {
+    bind: [schoolId],
+    type: QueryTypes.SELECT,
+  });
+  return row?.districtId ?? null;
+}

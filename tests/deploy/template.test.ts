@@ -31,6 +31,13 @@ const SPEC_ROUTES: Record<string, string> = {
   'GET /schools/{schoolId}': 'ListLambdaFunction',
   'GET /users/{userId}/schools': 'ListLambdaFunction',
   'GET /schools/{schoolId}/users': 'ListLambdaFunction',
+  'POST /districts': 'DistrictsLambdaFunction',
+  'GET /districts': 'DistrictsLambdaFunction',
+  'GET /districts/{districtId}': 'DistrictsLambdaFunction',
+  'PATCH /districts/{districtId}': 'DistrictsLambdaFunction',
+  'DELETE /districts/{districtId}': 'DistrictsLambdaFunction',
+  'GET /districts/{districtId}/syncs': 'DistrictsLambdaFunction',
+  'GET /districts/{districtId}/syncs/{runId}': 'DistrictsLambdaFunction',
 };
 
 /** The resources that make up the database the stack creates in `create` mode. */
@@ -103,20 +110,86 @@ describe.each(['create', 'existing'] as const)('the packaged stack (databaseMode
     expect(settings?.length).toBe(4);
   });
 
-  it("starts every function but migrate from the HTTP API or a schedule (the sync's and housekeeping's)", () => {
+  it('starts every function but migrate from the HTTP API, a schedule (housekeeping), the sync queue or the sync fan-out state machine', () => {
     const scheduled = JSON.stringify(ofType(template(), 'AWS::Events::Rule').filter(([, rule]) => rule.Properties.ScheduleExpression));
     const onApi = JSON.stringify(ofType(template(), 'AWS::ApiGatewayV2::Integration'));
+    const queued = JSON.stringify(ofType(template(), 'AWS::Lambda::EventSourceMapping'));
+    const stateMachines = JSON.stringify(ofType(template(), 'AWS::StepFunctions::StateMachine'));
     const started = functionIds(template()).map((id) => ({
       id,
-      by: [onApi.includes(`"${id}"`) && 'HTTP API', scheduled.includes(`"${id}"`) && 'schedule'].filter(Boolean),
+      by: [
+        onApi.includes(`"${id}"`) && 'HTTP API',
+        scheduled.includes(`"${id}"`) && 'schedule',
+        queued.includes(`"${id}"`) && 'queue',
+        stateMachines.includes(`"${id}"`) && 'state machine',
+      ].filter(Boolean),
     }));
 
-    expect(started).toEqual(
-      functionIds(template()).map((id) => ({
-        id,
-        by: id === 'MigrateLambdaFunction' ? [] : ['SyncLambdaFunction', 'HousekeepingLambdaFunction'].includes(id) ? ['schedule'] : ['HTTP API'],
-      })),
+    const expected: Record<string, string[]> = {
+      MigrateLambdaFunction: [],
+      SyncLambdaFunction: ['queue'],
+      SyncDashdispatchLambdaFunction: ['state machine'],
+      HousekeepingLambdaFunction: ['schedule'],
+    };
+    expect(started).toEqual(functionIds(template()).map((id) => ({ id, by: expected[id] ?? ['HTTP API'] })));
+  });
+
+  // docs/decisions/0020-scheduling-districts.md
+  it('schedules the districts: a rule starts the fan-out, which claims the due districts and queues one message each for the sync', () => {
+    const resources = template().Resources;
+    const rule = ofType(template(), 'AWS::Events::Rule')
+      .map(([, r]) => r.Properties)
+      .filter((properties) => JSON.stringify(properties.Targets).includes('SyncFanOutStateMachine'));
+    expect(rule).toEqual([
+      {
+        Description: expect.any(String),
+        ScheduleExpression: 'rate(5 minutes)',
+        State: 'ENABLED',
+        Targets: [{ Id: 'sync-fan-out', Arn: { Ref: 'SyncFanOutStateMachine' }, RoleArn: { 'Fn::GetAtt': ['SyncDispatchRuleRole', 'Arn'] } }],
+      },
+    ]);
+
+    const machine = resources.SyncFanOutStateMachine.Properties;
+    expect(machine.DefinitionSubstitutions).toEqual({
+      DispatchFunctionArn: { 'Fn::GetAtt': ['SyncDashdispatchLambdaFunction', 'Arn'] },
+      SyncQueueUrl: { Ref: 'SyncQueue' },
+    });
+    const { States, StartAt } = machine.Definition;
+    expect(States[StartAt]).toEqual(expect.objectContaining({ Resource: 'arn:aws:states:::lambda:invoke', Next: 'SendEachDistrict' }));
+    expect(States.SendEachDistrict).toEqual(expect.objectContaining({ Type: 'Map', ItemsPath: '$.syncs', End: true }));
+    expect(States.SendEachDistrict.ItemProcessor.States.SendToSyncQueue).toEqual(
+      expect.objectContaining({ Resource: 'arn:aws:states:::sqs:sendMessage', Parameters: { QueueUrl: '${SyncQueueUrl}', 'MessageBody.$': '$' } }),
     );
+    // The state machine may invoke the dispatch and send to the queue, nothing else.
+    expect(resources.SyncFanOutRole.Properties.Policies[0].PolicyDocument.Statement).toEqual([
+      { Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: { 'Fn::GetAtt': ['SyncDashdispatchLambdaFunction', 'Arn'] } },
+      { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['SyncQueue', 'Arn'] } },
+    ]);
+  });
+
+  it('runs each queued district in its own invocation, at most rosterSyncConcurrency at once, a failing message alone retried and then parked', () => {
+    const resources = template().Resources;
+    const mappings = ofType(template(), 'AWS::Lambda::EventSourceMapping').map(([, m]) => m.Properties);
+    expect(mappings).toEqual([
+      expect.objectContaining({
+        EventSourceArn: { 'Fn::GetAtt': ['SyncQueue', 'Arn'] },
+        FunctionName: { 'Fn::GetAtt': ['SyncLambdaFunction', 'Arn'] },
+        BatchSize: 1,
+        ScalingConfig: { MaximumConcurrency: 4 },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        Enabled: true,
+      }),
+    ]);
+    // A message is never handed to a second invocation while its run may still be going.
+    expect(resources.SyncQueue.Properties.VisibilityTimeout).toBeGreaterThan(resources.SyncLambdaFunction.Properties.Timeout);
+    expect(resources.SyncQueue.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': ['SyncDeadLetterQueue', 'Arn'] }, maxReceiveCount: 3 });
+    expect(resources.SyncDeadLettersAlarm.Properties.Dimensions).toEqual([{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['SyncDeadLetterQueue', 'QueueName'] } }]);
+    // The sync may only consume its queue: receive and delete, no send.
+    const statements = resources.SyncIamRoleLambdaExecution.Properties.Policies[0].PolicyDocument.Statement;
+    expect(statements.filter((statement: any) => [statement.Action].flat().some((action: string) => action.startsWith('sqs:')))).toEqual([
+      { Effect: 'Allow', Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], Resource: [{ 'Fn::GetAtt': ['SyncQueue', 'Arn'] }] },
+    ]);
+    expect(resources.SyncLambdaFunction.Properties.Environment.Variables.ROSTER_SYNC_SCHEDULE).toBe('rate(1 day)');
   });
 
   it('keeps every log group for the configured retention', () => {

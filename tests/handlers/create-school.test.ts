@@ -21,6 +21,7 @@ describe('POST /schools', () => {
       name: 'Hill Valley High',
       code: 'HVH',
       sourcedId: null,
+      districtId: null,
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });

@@ -7,6 +7,9 @@ import { invoke, type HttpReply } from '../support/events';
 import { apiSchool, apiUser, softDelete } from '../support/fixtures';
 import { recordQueries } from '../support/queries';
 import { badRequest } from '../support/problems';
+import { runRosterSync } from '../../shared/roster/sync';
+import { createDistrict } from '../support/districts';
+import { roster11, writeRoster } from '../support/roster';
 
 const MISSING_ID = '6f1c1c4e-4a6e-4f57-9a55-0c1c8e0d2b11';
 
@@ -344,5 +347,58 @@ describe('GET /users/{userId}/schools', () => {
     expect((await listSchoolsOf(MISSING_ID)).body).toMatchObject({ status: 404, detail: `No user ${MISSING_ID}.` });
     expect((await listSchoolsOf(gone.userId)).status).toBe(404);
     expect((await listSchoolsOf('nope')).status).toBe(400);
+  });
+});
+
+describe('?districtId= on GET /users and GET /schools', () => {
+  /** Two districts' rosters in one database; the guest lecturer is on both, each SIS with its own sourcedId. */
+  async function twoDistricts() {
+    const [north, south] = await Promise.all([createDistrict('North'), createDistrict('South')]);
+    const lecturer = { givenName: 'Margaret', familyName: 'Hamilton', email: 'm.hamilton@lectures.example', role: 'guestLecturer' };
+    const people = (prefix: string, count: number) =>
+      Array.from({ length: count }, (_, i) => ({ sourcedId: `u-${i}`, givenName: `${prefix}${i}`, familyName: prefix, orgs: ['s-1'], role: 'student' }));
+    const northRoster = roster11([{ sourcedId: 's-1', name: 'North High' }, { sourcedId: 's-2', name: 'North Primary' }], [...people('Nord', 7), { ...lecturer, sourcedId: 'gl-1', orgs: ['s-2'] }]);
+    const southRoster = roster11([{ sourcedId: 's-1', name: 'South High' }], [...people('Sud', 4), { ...lecturer, sourcedId: 'u-900', email: 'M.Hamilton@LECTURES.example', orgs: ['s-1'] }]);
+    expect(await runRosterSync({ districtId: north, source: writeRoster(northRoster) })).toMatchObject({ status: 'succeeded' });
+    expect(await runRosterSync({ districtId: south, source: writeRoster(southRoster) })).toMatchObject({ status: 'succeeded', users: { adopted: 1 } });
+    return { north, south };
+  }
+
+  it("lists only the users a district's roster holds, in the users' order, paged; the shared lecturer in both", async () => {
+    const { north, south } = await twoDistricts();
+    await apiUser({ firstName: 'Api', lastName: 'Only' });
+
+    const northUsers = await walk(listUsers, 3, { districtId: north });
+    const southUsers = await walk(listUsers, 2, { districtId: south });
+
+    expect(northUsers.map((u) => u.firstName)).toEqual(['Margaret', ...Array.from({ length: 7 }, (_, i) => `Nord${i}`)]);
+    expect(southUsers.map((u) => u.firstName)).toEqual(['Margaret', 'Sud0', 'Sud1', 'Sud2', 'Sud3']);
+    expect(southUsers[0]).toEqual(northUsers[0]);
+    expect((await listUsers({ districtId: MISSING_ID })).body).toEqual({ items: [], nextCursor: null });
+    expect((await listUsers({ districtId: north, q: 'nord1' })).body.items.map((u: { firstName: string }) => u.firstName)).toEqual(['Nord1']);
+  });
+
+  it("drops a user from a district's list when its roster lets them go, while the other district keeps them", async () => {
+    const { north, south } = await twoDistricts();
+    await runRosterSync({ districtId: south, source: writeRoster(roster11([{ sourcedId: 's-1', name: 'South High' }], [])), force: true });
+
+    expect((await walk(listUsers, 50, { districtId: south }))).toEqual([]);
+    expect((await walk(listUsers, 50, { districtId: north })).map((u) => u.firstName)).toContain('Margaret');
+  });
+
+  it("lists a district's schools with their districtId, in the schools' order, paged", async () => {
+    const { north, south } = await twoDistricts();
+    await apiSchool({ name: 'Api Academy' });
+
+    const northSchools = await walk(listSchools, 1, { districtId: north });
+
+    expect(northSchools.map((s) => [s.name, s.districtId])).toEqual([['North High', north], ['North Primary', north]]);
+    expect((await listSchools({ districtId: south })).body.items.map((s: { name: string }) => s.name)).toEqual(['South High']);
+    expect((await walk(listSchools, 50)).map((s) => s.districtId)).toEqual([null, north, north, south]);
+  });
+
+  it('answers 400 for a districtId that is no UUID', async () => {
+    expect((await listUsers({ districtId: 'north' })).body).toEqual(badRequest('districtId'));
+    expect((await listSchools({ districtId: '1' })).body).toEqual(badRequest('districtId'));
   });
 });

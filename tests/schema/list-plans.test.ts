@@ -22,6 +22,8 @@ async function planOf(query: RecordedQuery): Promise<PlanNode[]> {
 let bigSchoolId: string;
 let busyUserId: string;
 let smallSchoolId: string;
+let bigDistrictId: string;
+let smallDistrictId: string;
 
 beforeAll(async () => {
   await resetDatabase();
@@ -38,10 +40,19 @@ beforeAll(async () => {
       SELECT u."userId", s."schoolId" FROM users u JOIN schools s ON s.name = 'School ' || lpad((2 + abs(hashtext(u."userId"::text)) % 1999)::text, 4, '0')
       ON CONFLICT DO NOTHING;
       UPDATE users SET "deletedAt" = now() WHERE "firstName" = 'First3';
-      ANALYZE users; ANALYZE schools; ANALYZE user_schools;
+      -- Two districts: one holds 30,000 users and 1,500 schools, the other 300 users and 10 schools.
+      INSERT INTO districts (name) VALUES ('Big'), ('Small');
+      INSERT INTO user_roster_identities ("districtId", "sourcedId", "userId")
+      SELECT (SELECT d."districtId" FROM districts d WHERE d.name = CASE WHEN n <= 30000 THEN 'Big' ELSE 'Small' END), 'u-' || n, "userId"
+      FROM (SELECT "userId", row_number() OVER (ORDER BY email) AS n FROM users) u WHERE n <= 30300;
+      UPDATE schools s SET "districtId" = (SELECT d."districtId" FROM districts d WHERE d.name = CASE WHEN s.name <= 'School 1500' THEN 'Big' ELSE 'Small' END)
+      WHERE s.name <= 'School 1510';
+      ANALYZE users; ANALYZE schools; ANALYZE user_schools; ANALYZE user_roster_identities;
     `);
     bigSchoolId = (await c.query(`SELECT "schoolId" FROM schools WHERE name = 'School 0001'`)).rows[0].schoolId;
     smallSchoolId = (await c.query(`SELECT "schoolId" FROM schools WHERE name = 'School 0777'`)).rows[0].schoolId;
+    bigDistrictId = (await c.query(`SELECT "districtId" FROM districts WHERE name = 'Big'`)).rows[0].districtId;
+    smallDistrictId = (await c.query(`SELECT "districtId" FROM districts WHERE name = 'Small'`)).rows[0].districtId;
     busyUserId = (await c.query(`SELECT "userUserId" FROM user_schools GROUP BY 1 ORDER BY count(*) DESC LIMIT 1`)).rows[0].userUserId;
   });
 }, 120_000);
@@ -86,6 +97,33 @@ describe('list query plans on 40,000 users, 2,000 schools and a school of 30,000
 
     expect(describePlan(deep)).toEqual(['Limit', 'Index Scan on schools_list_order_idx']);
     expect((deep[1] as { 'Index Cond'?: string })['Index Cond']).toMatch(/^\(ROW\(/);
+  });
+
+  it("walks a district's schools in the schools' order from the cursor, through the district's list index", async () => {
+    const cursor = encodeCursor({ name: 'School 1200', schoolId: '00000000-0000-4000-8000-000000000000' });
+    const big = await plansFor('GET /schools', undefined, { districtId: bigDistrictId, cursor });
+    const small = await plansFor('GET /schools', undefined, { districtId: smallDistrictId });
+
+    for (const [plan] of [big, small]) expect(describePlan(plan)).toEqual(['Limit', 'Index Scan on schools_district_list_order_idx']);
+    expect((big[0][1] as { 'Index Cond'?: string })['Index Cond']).toMatch(/districtId.*ROW\(/s);
+  });
+
+  it("lists a district's users without reading the whole users table, for a big and a small district, first page and deep", async () => {
+    const big = await plansFor('GET /users', undefined, { districtId: bigDistrictId });
+    const deep = await plansFor('GET /users', undefined, { districtId: bigDistrictId, cursor: await deepUserCursor(20_000) });
+    const small = await plansFor('GET /users', undefined, { districtId: smallDistrictId });
+
+    // A big district: the users' order, each user's identity probed by (userId, districtId); no sort.
+    for (const [plan] of [big, deep]) {
+      expect(plan).toEqual(expect.arrayContaining([scanOf('users_list_order_idx'), scanOf('user_roster_identities_user_district_key')]));
+      expect(describePlan(plan)).not.toContain('Sort');
+    }
+    noSeqScan([...big, ...deep]);
+    // A small district: its identities found by the district's key, then sorted (bounded by the district's
+    // size). Joining them to 40,000 users, the planner may prefer one pass over users to 300 probes of
+    // users_pkey; a deployment of 200,000 users tips it the other way. It never reads every identity.
+    expect(small[0]).toEqual(expect.arrayContaining([scanOf('user_roster_identities_pkey')]));
+    expect(small[0].filter((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'user_roster_identities')).toEqual([]);
   });
 
   it('finds a few users by prefix through the prefix indexes, and one by email through an email index', async () => {

@@ -96,12 +96,16 @@ describe('migration 0005-add-districts on a database the previous code wrote', (
     const before = await rosterState(url);
 
     // Act: this code's migrate, as a deployment runs it (ROSTER_SOURCE set on the stage).
-    expect(await script(ROOT, 'scripts/migrate.ts', [], url, { ROSTER_SOURCE })).toContain('0005-add-districts');
+    expect(await script(ROOT, 'scripts/migrate.ts', [], url, { ROSTER_SOURCE, ROSTER_SYNC_SCHEDULE: 'rate(1 day)' })).toContain('0005-add-districts');
 
-    // Assess: one district, everything of the roster in it, nothing else moved.
-    const [district0, ...others] = await query<{ districtId: string; rosterSource: string; enabled: boolean }>(url, `SELECT "districtId", "rosterSource", enabled FROM districts`);
+    // Assess: one district, everything of the roster in it, nothing else moved; it keeps the deployment's
+    // schedule (0007), due at once, so the scheduler goes on syncing it.
+    const [district0, ...others] = await query<{ districtId: string; rosterSource: string; enabled: boolean }>(
+      url,
+      `SELECT "districtId", "rosterSource", enabled, "syncSchedule", "nextSyncAt" <= now() AS due FROM districts`,
+    );
     expect(others).toEqual([]);
-    expect(district0).toMatchObject({ rosterSource: ROSTER_SOURCE, enabled: true });
+    expect(district0).toMatchObject({ rosterSource: ROSTER_SOURCE, enabled: true, syncSchedule: 'rate(1 day)', due: true });
     const d = district0.districtId;
     expect(await rosterState(url)).toEqual(before);
     expect(await query(url, `SELECT "sourcedId", "releasedAt" IS NOT NULL AS released, "districtId" = '${d}' AS ours FROM user_roster_identities ORDER BY "sourcedId"`)).toEqual(
@@ -146,9 +150,10 @@ describe('migration 0005-add-districts on a database the previous code wrote', (
     await query(url, `
       WITH a AS (INSERT INTO districts (name) VALUES ('A') RETURNING "districtId"), b AS (INSERT INTO districts (name) VALUES ('B') RETURNING "districtId")
       INSERT INTO schools (name, "sourcedId", "districtId") SELECT 'A school', 's-1', "districtId" FROM a UNION ALL SELECT 'B school', 's-1', "districtId" FROM b`);
-    const districts = await query(url, `SELECT * FROM districts ORDER BY "districtId"`);
     const sequelize = openSequelize(url);
     try {
+      expect(await migrateDown(sequelize, '0006-add-retention-indexes')).toEqual(['0007-district-routes', '0006-add-retention-indexes']);
+      const districts = await query(url, `SELECT * FROM districts ORDER BY "districtId"`);
       await expect(migrateDown(sequelize, '0005-add-districts')).rejects.toThrow(/several districts/);
       expect(await query(url, `SELECT * FROM districts ORDER BY "districtId"`)).toEqual(districts);
     } finally {

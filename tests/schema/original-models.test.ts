@@ -93,6 +93,7 @@ describe('the original models and the API agree', () => {
       name: 'Analytical Academy',
       code: 'AA',
       sourcedId: null,
+      districtId: null,
       createdAt: school.createdAt.toISOString(),
       updatedAt: school.updatedAt.toISOString(),
     });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { closeConnections } from '../../shared/db/sequelize';
-import { ERASE_SCOPE, READ_SCOPE, ROUTES, WRITE_SCOPE, type Route } from '../../shared/http/routes';
+import { ADMIN_SCOPE, ERASE_SCOPE, READ_SCOPE, ROUTES, WRITE_SCOPE, type Route } from '../../shared/http/routes';
 import { callerFromClaims, claimList } from '../../shared/http/auth';
 import { resetDatabase, withClient } from '../support/db';
 import { FULL_ACCESS_CLAIMS, invoke, type HttpReply } from '../support/events';
@@ -10,10 +10,13 @@ import { problem } from '../support/problems';
 const rowCounts = () =>
   withClient(async (c) => (await c.query(`SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM schools) AS schools, (SELECT count(*) FROM user_schools) AS links`)).rows[0]);
 
-async function send(routeCase: RouteCase, fixture: Fixture, claims: Record<string, unknown> | null): Promise<HttpReply> {
+async function send(routeCase: RouteCase, fixture: Fixture, claims: Record<string, unknown> | null, query?: Record<string, string>): Promise<HttpReply> {
   await routeCase.prepare?.([fixture]);
-  return invoke(routeCase.handler, { route: routeCase.route, ...routeCase.valid(fixture), claims });
+  const valid = routeCase.valid(fixture);
+  return invoke(routeCase.handler, { route: routeCase.route, ...valid, query: { ...valid.query, ...query }, claims });
 }
+
+const forbidden = (detail: string) => ({ status: 403, headers: { 'Content-Type': 'application/problem+json' }, body: problem(403, 'Forbidden', detail) });
 
 const withScope = (scope: string, extra: Record<string, unknown> = {}) => ({ ...FULL_ACCESS_CLAIMS, scope, ...extra });
 
@@ -94,7 +97,7 @@ describe.each(ROUTE_CASES.map((routeCase) => [routeCase.route, routeCase] as con
       expect(await rowCounts()).toEqual(before);
     });
   } else {
-    it('answers 403 for any token limited by a schools claim, even one naming the school, and changes nothing', async () => {
+    it('answers 403 for any token limited by a schools claim, even one naming the school, and changes nothing (schools claim)', async () => {
       const before = await rowCounts();
       const reply = await send(routeCase, fixture, { ...FULL_ACCESS_CLAIMS, schools: [fixture.schoolId] });
 
@@ -103,6 +106,57 @@ describe.each(ROUTE_CASES.map((routeCase) => [routeCase.route, routeCase] as con
         headers: { 'Content-Type': 'application/problem+json' },
         body: problem(403, 'Forbidden', 'A token limited to some schools may not use this route.'),
       });
+      expect(await rowCounts()).toEqual(before);
+    });
+  }
+
+  // The districts claim (docs/api.md#authentication): each reach of the route table, as the route declares it.
+  if (access.reach === 'school') {
+    it(`answers ${routeCase.success} for a token whose districts claim holds the school's district, and 403 for one that does not`, async () => {
+      await withClient((c) => c.query(`UPDATE schools SET "districtId" = $1 WHERE "schoolId" = $2`, [fixture.districtId, fixture.schoolId]));
+      for (const districts of [[fixture.districtId], `[${randomUUID()} ${fixture.districtId.toUpperCase()}]`]) {
+        const reply = await send(routeCase, fixture, { ...FULL_ACCESS_CLAIMS, districts });
+        expect({ districts, status: reply.status }).toEqual({ districts, status: routeCase.success });
+      }
+      await routeCase.prepare?.([fixture]);
+      const before = await rowCounts();
+      for (const districts of [[randomUUID()], []]) {
+        const reply = await send(routeCase, fixture, { ...FULL_ACCESS_CLAIMS, districts });
+        expect({ districts, reply }).toEqual({ districts, reply: forbidden('This token may not act on this school.') });
+      }
+      expect(await rowCounts()).toEqual(before);
+    });
+
+    it('answers 403 for a district-limited token on a school of no district (made through the API)', async () => {
+      const reply = await send(routeCase, fixture, { ...FULL_ACCESS_CLAIMS, districts: [fixture.districtId] });
+      expect(reply).toEqual(forbidden('This token may not act on this school.'));
+    });
+  } else if (access.reach === 'district') {
+    it(`answers ${routeCase.success} for a token whose districts claim names the district, and 403 for one that does not`, async () => {
+      for (const districts of [[fixture.districtId], `${randomUUID()},${fixture.districtId.toUpperCase()}`]) {
+        const reply = await send(routeCase, fixture, { ...FULL_ACCESS_CLAIMS, districts });
+        expect({ districts, status: reply.status }).toEqual({ districts, status: routeCase.success });
+      }
+      for (const districts of [[randomUUID()], '[]']) {
+        const reply = await send(routeCase, fixture, { ...FULL_ACCESS_CLAIMS, districts });
+        expect({ districts, reply }).toEqual({ districts, reply: forbidden('This token may not act on this district.') });
+      }
+    });
+  } else if (access.reach === 'filtered') {
+    it(`answers ${routeCase.success} for a district-limited token that names its district in ?districtId=, and 403 otherwise`, async () => {
+      const reply = await send(routeCase, fixture, { ...FULL_ACCESS_CLAIMS, districts: [fixture.districtId] }, { districtId: fixture.districtId });
+      expect(reply.status).toBe(routeCase.success);
+      for (const query of [{}, { districtId: randomUUID() }] as Record<string, string>[]) {
+        const refused = await send(routeCase, fixture, { ...FULL_ACCESS_CLAIMS, districts: [fixture.districtId] }, query);
+        expect({ query, refused }).toEqual({ query, refused: forbidden('A token limited to some districts must name one of them in ?districtId=.') });
+      }
+    });
+  } else {
+    it('answers 403 for any token limited by a districts claim, and changes nothing', async () => {
+      const before = await rowCounts();
+      const reply = await send(routeCase, fixture, { ...FULL_ACCESS_CLAIMS, districts: [fixture.districtId] });
+
+      expect(reply).toEqual(forbidden('A token limited to some districts may not use this route.'));
       expect(await rowCounts()).toEqual(before);
     });
   }
@@ -147,16 +201,19 @@ describe.each(ERASING_CASES.map((routeCase) => [routeCase.route, routeCase] as c
 });
 
 describe('the route table', () => {
-  it('requires roster/read for every GET and roster/write for every POST, PUT, PATCH and DELETE', () => {
+  it('requires roster/admin for the districts, else roster/read for every GET and roster/write for every POST, PUT, PATCH and DELETE', () => {
     for (const [route, { scope }] of Object.entries(ROUTES)) {
       const method = route.split(' ')[0];
-      expect({ route, scope }).toEqual({ route, scope: method === 'GET' ? READ_SCOPE : WRITE_SCOPE });
+      const expected = route.includes(' /districts') ? ADMIN_SCOPE : method === 'GET' ? READ_SCOPE : WRITE_SCOPE;
+      expect({ route, scope }).toEqual({ route, scope: expected });
     }
   });
 
-  it('lets a school-limited token reach only routes that name one school in their path', () => {
-    for (const [route, { reach }] of Object.entries(ROUTES)) {
+  it('lets a limited token reach a school or a district only on routes that name one in their path, and narrow only lists that take ?districtId=', () => {
+    for (const [route, { reach, request }] of Object.entries(ROUTES)) {
       if (reach === 'school') expect(route).toMatch(/^[A-Z]+ \/schools\/\{schoolId\}/);
+      if (reach === 'district') expect(route).toMatch(/^[A-Z]+ \/districts\/\{districtId\}/);
+      if (reach === 'filtered') expect({ route, filter: Object.keys((request as { query?: { shape: object } }).query?.shape ?? {}) }).toEqual({ route, filter: expect.arrayContaining(['districtId']) });
     }
   });
 
@@ -195,11 +252,11 @@ describe('reading list-valued claims', () => {
   });
 
   it('grants nothing for claims that carry no scope', () => {
-    expect(callerFromClaims({ sub: 'x' })).toEqual({ scopes: new Set(), schools: undefined, subject: ' x' });
+    expect(callerFromClaims({ sub: 'x' })).toEqual({ scopes: new Set(), schools: undefined, districts: undefined, subject: ' x' });
   });
 
-  it('reads the scopes of scope and scp together, and school ids in lower case', () => {
-    const caller = callerFromClaims({ scope: 'roster/read', scp: ['roster/write'], schools: 'ABC' });
-    expect(caller).toEqual({ scopes: new Set(['roster/read', 'roster/write']), schools: new Set(['abc']), subject: undefined });
+  it('reads the scopes of scope and scp together, and school and district ids in lower case', () => {
+    const caller = callerFromClaims({ scope: 'roster/read', scp: ['roster/write'], schools: 'ABC', districts: ['DEF', 'ghi'] });
+    expect(caller).toEqual({ scopes: new Set(['roster/read', 'roster/write']), schools: new Set(['abc']), districts: new Set(['def', 'ghi']), subject: undefined });
   });
 });

@@ -59,7 +59,7 @@ const fieldValue = fc.oneof(
   fc.dictionary(fc.string(), fc.string(), { maxKeys: 3 }),
 );
 const fieldName = fc.oneof(
-  { weight: 4, arbitrary: fc.constantFrom('firstName', 'lastName', 'email', 'userName', 'name', 'code', 'role', 'sourcedId', 'userId', 'schoolId', 'deletedAt', '__proto__', 'constructor') },
+  { weight: 4, arbitrary: fc.constantFrom('firstName', 'lastName', 'email', 'userName', 'name', 'code', 'role', 'sourcedId', 'userId', 'schoolId', 'deletedAt', 'rosterSource', 'syncSchedule', 'maxDeleteRatio', 'enabled', '__proto__', 'constructor') },
   { weight: 1, arbitrary: fc.string() },
 );
 const body = fc.oneof(
@@ -72,7 +72,7 @@ const body = fc.oneof(
 );
 
 const query = fc.dictionary(
-  fc.oneof(fc.constantFrom('limit', 'cursor', 'email', 'q', 'role', 'erase'), fc.string()),
+  fc.oneof(fc.constantFrom('limit', 'cursor', 'email', 'q', 'role', 'erase', 'districtId'), fc.string()),
   fc.oneof(text, fc.constantFrom('true', 'false', 'TRUE', '1')),
   { maxKeys: 4 },
 );
@@ -101,6 +101,12 @@ function claims(pool: Fixture[]) {
         .oneof(fc.subarray(pool.map((f) => f.schoolId)), fc.array(text, { maxLength: 2 }), text)
         .map((schools) => ({ ...FULL_ACCESS_CLAIMS, schools })),
     },
+    {
+      weight: 2,
+      arbitrary: fc
+        .oneof(fc.subarray(pool.map((f) => f.districtId)), fc.array(text, { maxLength: 2 }), text)
+        .map((districts) => ({ ...FULL_ACCESS_CLAIMS, districts })),
+    },
     { weight: 1, arbitrary: fc.dictionary(fc.constantFrom('scope', 'scp', 'schools', 'sub'), fieldValue) },
   );
 }
@@ -108,14 +114,18 @@ function claims(pool: Fixture[]) {
 /** The route's valid body with known fields added or replaced by hostile values: reaches the database. */
 function nearlyValid(valid: unknown): fc.Arbitrary<unknown> {
   if (!valid || typeof valid !== 'object') return fc.constant(valid);
-  const known = fc.constantFrom('firstName', 'lastName', 'email', 'userName', 'name', 'code', 'role');
-  const goodValue = fc.oneof(fc.emailAddress(), fc.string({ minLength: 1, maxLength: 20 }), fc.constantFrom('ada@example.org', 'ADA@example.org', 'ada', 'NORTH-1', 'teacher'));
+  const known = fc.constantFrom('firstName', 'lastName', 'email', 'userName', 'name', 'code', 'role', 'rosterSource', 'syncSchedule', 'maxDeleteRatio', 'enabled');
+  const goodValue = fc.oneof(
+    fc.emailAddress(),
+    fc.string({ minLength: 1, maxLength: 20 }),
+    fc.constantFrom('ada@example.org', 'ADA@example.org', 'ada', 'NORTH-1', 'teacher', 'rate(5 minutes)', 'cron(0 9 ? * MON-FRI *)', 's3://b-1/x/', 0.5, true),
+  );
   return fc.dictionary(known, fc.oneof({ weight: 3, arbitrary: goodValue }, { weight: 1, arbitrary: fieldValue }), { maxKeys: 3 }).map((extra) => ({ ...valid, ...extra }));
 }
 
 function requestFor(routeCase: RouteCase, pool: Fixture[]): fc.Arbitrary<HttpEventInput> {
   const params = Object.fromEntries(
-    routeCase.params.map((name) => [name, pathId(pool.map((f) => (name === 'userId' ? f.userId : f.schoolId)))]),
+    routeCase.params.map((name) => [name, pathId(pool.map((f) => f[name]))]),
   );
   return fc.record({
     route: fc.constant(routeCase.route),

@@ -12,7 +12,10 @@ const SERVICE_PREFIX = 'school-roster-dev-';
 
 /** The actions each function may hold; any other is a failure. Logs go to the function's own group. */
 const BASE_ACTIONS = ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue'];
-const EXTRA_ACTIONS: Record<string, string[]> = { sync: ['s3:GetObject', 's3:ListBucket'] };
+const EXTRA_ACTIONS: Record<string, string[]> = {
+  // The sync reads the district's export, and consumes its queue (docs/decisions/0020-scheduling-districts.md).
+  sync: ['s3:GetObject', 's3:ListBucket', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+};
 /**
  * What Lambda needs to attach a VPC function's network interfaces (the actions of AWS's
  * AWSLambdaVPCAccessExecutionRole). AWS requires Resource "*" for them: the only wildcard allowed.
@@ -150,6 +153,7 @@ describe('the packaged IAM roles', () => {
           if (actions.includes('secretsmanager:GetSecretValue')) expect({ name, target, allowed: secrets.includes(target) }).toEqual({ name, target, allowed: true });
           if (actions.some((action) => action.startsWith('logs:'))) expect(target).toContain(`/aws/lambda/${SERVICE_PREFIX}${name}:`);
           if (actions.some((action) => action.startsWith('s3:'))) expect(target).toMatch(/^"arn:aws:s3:::[a-z0-9.-]+(\/[^*]*\*?)?"$/);
+          if (actions.some((action) => action.startsWith('sqs:'))) expect(target).toBe('{"Fn::GetAtt":["SyncQueue","Arn"]}');
         }
       }
     }

@@ -2,16 +2,21 @@ import { ROUTES, statusesOf, type RouteKey } from '../../shared/http/routes';
 import { withClient } from './db';
 import type { HttpEventInput, Invocable } from './events';
 
-/** Rows every route case can point at: a user, a school, and the user's membership of that school. */
+/**
+ * Rows every route case can point at: a user, a school made through the API, the user's membership of
+ * that school, and a district (holding nothing) with one sync run.
+ */
 export interface Fixture {
   userId: string;
   schoolId: string;
+  districtId: string;
+  runId: string;
 }
 
 /** What the suites need of a route beyond the route table: a request it accepts, and how to repeat it. */
 interface RouteCaseInput {
   /** Path parameters the route template names. */
-  params: readonly ('userId' | 'schoolId')[];
+  params: readonly (keyof Fixture)[];
   /** A request the route accepts, and the status it answers. */
   valid(fixture: Fixture): Omit<HttpEventInput, 'route'>;
   success: number;
@@ -112,6 +117,42 @@ const CASES: Record<RouteKey, RouteCaseInput> = {
     prepare: restoreFixtures,
     success: 204,
   },
+  'POST /districts': {
+    params: [],
+    valid: () => ({ body: { name: 'Eastside Unified', syncSchedule: 'rate(1 day)', rosterSource: 's3://eastside-exports/oneroster/' } }),
+    success: 201,
+  },
+  'GET /districts': {
+    params: [],
+    valid: () => ({ query: { limit: '10' } }),
+    success: 200,
+  },
+  'GET /districts/{districtId}': {
+    params: ['districtId'],
+    valid: ({ districtId }) => ({ pathParameters: { districtId } }),
+    success: 200,
+  },
+  'PATCH /districts/{districtId}': {
+    params: ['districtId'],
+    valid: ({ districtId }) => ({ pathParameters: { districtId }, body: { syncSchedule: 'cron(0 3 * * ? *)', maxDeleteRatio: null } }),
+    success: 200,
+  },
+  'DELETE /districts/{districtId}': {
+    params: ['districtId'],
+    valid: ({ districtId }) => ({ pathParameters: { districtId } }),
+    prepare: restoreDistricts,
+    success: 204,
+  },
+  'GET /districts/{districtId}/syncs': {
+    params: ['districtId'],
+    valid: ({ districtId }) => ({ pathParameters: { districtId }, query: { limit: '5' } }),
+    success: 200,
+  },
+  'GET /districts/{districtId}/syncs/{runId}': {
+    params: ['districtId', 'runId'],
+    valid: ({ districtId, runId }) => ({ pathParameters: { districtId, runId } }),
+    success: 200,
+  },
 };
 
 /**
@@ -152,12 +193,36 @@ async function restoreFixtures(fixtures: readonly Fixture[]): Promise<void> {
   await relinkFixtures(fixtures);
 }
 
+/** Puts back each fixture's district and its run, where a DELETE removed them. */
+function restoreDistricts(fixtures: readonly Fixture[]): Promise<void> {
+  return withClient(async (client) => {
+    for (const { districtId, runId } of fixtures) {
+      await client.query(`INSERT INTO districts ("districtId", "name") VALUES ($1, 'Westside District') ON CONFLICT DO NOTHING`, [districtId]);
+      await client.query(
+        `INSERT INTO roster_sync_runs ("id", "districtId", "status", "finishedAt", "summary") VALUES ($1, $2, 'succeeded', now(), '{"users": {"created": 0}}')
+         ON CONFLICT DO NOTHING`,
+        [runId, districtId],
+      );
+    }
+  });
+}
+
 /** Inserts the fixture's rows beside the service, as the roster sync or another caller would have. */
 export async function insertFixture(): Promise<Fixture> {
   return withClient(async (client) => {
     const user = await client.query(`INSERT INTO users ("firstName", "lastName") VALUES ('Grace', 'Hopper') RETURNING "userId"`);
     const school = await client.query(`INSERT INTO schools ("name", "code") VALUES ('Southside High', NULL) RETURNING "schoolId"`);
-    const fixture = { userId: user.rows[0].userId as string, schoolId: school.rows[0].schoolId as string };
+    const district = await client.query(`INSERT INTO districts ("name") VALUES ('Westside District') RETURNING "districtId"`);
+    const run = await client.query(
+      `INSERT INTO roster_sync_runs ("districtId", "status", "finishedAt", "summary") VALUES ($1, 'succeeded', now(), '{"users": {"created": 0}}') RETURNING id`,
+      [district.rows[0].districtId],
+    );
+    const fixture = {
+      userId: user.rows[0].userId as string,
+      schoolId: school.rows[0].schoolId as string,
+      districtId: district.rows[0].districtId as string,
+      runId: run.rows[0].id as string,
+    };
     await client.query(`INSERT INTO user_schools ("userUserId", "schoolSchoolId") VALUES ($1, $2)`, [fixture.userId, fixture.schoolId]);
     return fixture;
   });
