@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { ACTOR_KINDS, EVENT_TYPES } from './changes/events';
 import { LINK_SOURCES, ROLES } from './roles';
 
 /**
@@ -187,3 +188,73 @@ export const SchoolListQuery = z.strictObject({
   cursor: cursorOf(SchoolCursorKey).optional(),
 });
 export type SchoolListInput = z.infer<typeof SchoolListQuery>;
+
+/** Where a walk of the change feed stands: the feed position of a commit and the id of its last event read. */
+export interface FeedCursor {
+  position: string;
+  eventId: string;
+}
+
+const INVALID_FEED_CURSOR = 'is not a cursor the change feed issued';
+const FEED_CURSOR = /^(\d{1,18})\.(\d{1,18})$/;
+
+/** Opaque to clients: base64url of "position.eventId". */
+export function encodeFeedCursor(cursor: FeedCursor): string {
+  return Buffer.from(`${cursor.position}.${cursor.eventId}`, 'utf8').toString('base64url');
+}
+
+const FeedCursorParam = z
+  .string()
+  .describe("The previous page's `nextCursor`.")
+  .max(64, INVALID_FEED_CURSOR)
+  .transform((raw, ctx): FeedCursor => {
+    const match = /^[\w-]+$/.test(raw) ? FEED_CURSOR.exec(Buffer.from(raw, 'base64url').toString('utf8')) : null;
+    if (!match) {
+      ctx.addIssue({ code: 'custom', message: INVALID_FEED_CURSOR });
+      return z.NEVER;
+    }
+    return { position: String(BigInt(match[1])), eventId: String(BigInt(match[2])) };
+  });
+
+const FeedLimit = z
+  .string()
+  .regex(/^\d{1,4}$/, 'must be an integer from 1 to 1000')
+  .transform(Number)
+  .pipe(z.number().int().min(1, 'must be an integer from 1 to 1000').max(1000, 'must be an integer from 1 to 1000'))
+  .default(100)
+  .meta({ description: 'Events per page, 1 to 1000.', type: 'integer', minimum: 1, maximum: 1000, default: 100 });
+
+/** GET /changes (SPEC §4.4). */
+export const ChangesQuery = z.strictObject({
+  after: FeedCursorParam.optional(),
+  limit: FeedLimit,
+});
+
+export const ChangeEventSchema = z
+  .object({
+    id: z.string().describe('Unique, stable across retries of a webhook delivery.'),
+    type: z.enum(EVENT_TYPES),
+    occurredAt: z.iso.datetime().describe('When the change committed; never decreases along the feed.'),
+    actor: z.object({
+      kind: z.enum(ACTOR_KINDS),
+      id: z.string().nullable().describe("The API caller's token issuer and subject, or the roster sync run's id."),
+    }),
+    entity: z.object({
+      kind: z.enum(['user', 'school', 'membership']),
+      id: z.uuid(),
+      userId: z.uuid().nullable().optional().describe("A membership's user."),
+      schoolId: z.uuid().nullable().optional().describe("A membership's school."),
+    }),
+    data: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .describe('The record after the change, as the API shows it (a membership as in PUT); null for deleted and erased, and once erasure scrubbed it.'),
+  })
+  .meta({ id: 'ChangeEvent' });
+export type ChangeEventDto = z.infer<typeof ChangeEventSchema>;
+
+export const ChangePageSchema = z.object({
+  items: z.array(ChangeEventSchema),
+  nextCursor: z.string().describe('Where the next call resumes (pass it as `after`); never null, also on an empty page.'),
+});
+export type ChangePage = z.infer<typeof ChangePageSchema>;

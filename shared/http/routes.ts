@@ -1,5 +1,7 @@
 import type * as z from 'zod';
 import {
+  ChangePageSchema,
+  ChangesQuery,
   CreateSchoolBody,
   CreateUserBody,
   IdempotencyHeaders,
@@ -34,7 +36,7 @@ type Scope = typeof READ_SCOPE | typeof WRITE_SCOPE;
 type Reach = 'school' | 'district';
 
 /** The Lambda functions of serverless.yml that serve HTTP routes. */
-export type FunctionName = 'create-user' | 'create-school' | 'link' | 'list';
+export type FunctionName = 'create-user' | 'create-school' | 'link' | 'list' | 'changes';
 
 /** A success answer: its description, its body and whether it carries `Location`. */
 interface Success {
@@ -62,7 +64,7 @@ export interface Route {
   summary: string;
   description?: string;
   success: Partial<Record<200 | 201 | 204, Success>>;
-  errors?: Partial<Record<404 | 409 | 422, string>>;
+  errors?: Partial<Record<404 | 409 | 410 | 422, string>>;
 }
 
 /**
@@ -187,6 +189,20 @@ export const ROUTES = {
     summary: "List a school's members, each with the membership",
     success: { 200: { description: 'A page of users.', body: pageOf(MemberSchema) } },
     errors: { 404: 'No such school (a deleted record counts as missing).' },
+  },
+  'GET /changes': {
+    function: 'changes',
+    scope: READ_SCOPE,
+    reach: 'district',
+    errorFormat: 'problem+json',
+    request: { query: ChangesQuery },
+    operationId: 'listChanges',
+    summary: 'Follow every change: the change feed, oldest first',
+    description:
+      'Every committed change to a user, school or membership, from any path, exactly once and in commit order. ' +
+      'Start without `after` (the oldest event kept), then pass each `nextCursor` back as `after`; an empty page keeps the cursor where it is.',
+    success: { 200: { description: 'A page of change events.', body: ChangePageSchema } },
+    errors: { 410: 'The cursor is older than the events kept (CHANGES_RETENTION_DAYS): walk the lists again.' },
   },
 } as const satisfies Record<string, Route>;
 

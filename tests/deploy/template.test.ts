@@ -31,6 +31,7 @@ const SPEC_ROUTES: Record<string, string> = {
   'GET /schools/{schoolId}': 'ListLambdaFunction',
   'GET /users/{userId}/schools': 'ListLambdaFunction',
   'GET /schools/{schoolId}/users': 'ListLambdaFunction',
+  'GET /changes': 'ChangesLambdaFunction',
 };
 
 /** The resources that make up the database the stack creates in `create` mode. */

@@ -90,6 +90,11 @@ const CASES: Record<RouteKey, RouteCaseInput> = {
     prepare: relinkFixtures,
     success: 204,
   },
+  'GET /changes': {
+    params: [],
+    valid: () => ({ query: { limit: '10' } }),
+    success: 200,
+  },
 };
 
 /**
