@@ -73,6 +73,8 @@ const EnvSchema = z.object({
    * scheduling fan-out is given): each holds one database connection for its whole run.
    */
   ROSTER_SYNC_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  /** Days change events are kept (SPEC §4.4); a feed cursor older than that is a 410. */
+  CHANGES_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   /** An S3-compatible endpoint (a local test server); unset in AWS, where the SDK finds the regional one. */
   S3_ENDPOINT: z.url().optional(),
 });
@@ -158,6 +160,7 @@ function loadConfig(env: NodeJS.ProcessEnv) {
       syncTimeoutMs: e.ROSTER_SYNC_TIMEOUT_MS ?? (deployed ? Math.max(e.FUNCTION_TIMEOUT_MS - SYNC_WRAP_UP_MS, 1000) : 0),
       syncConcurrency: e.ROSTER_SYNC_CONCURRENCY,
     }),
+    changes: Object.freeze({ retentionDays: e.CHANGES_RETENTION_DAYS }),
     s3: Object.freeze({
       endpoint: e.S3_ENDPOINT,
       region: e.AWS_REGION ?? 'us-east-1',
