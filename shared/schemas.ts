@@ -152,7 +152,7 @@ const cursorOf = <T extends z.ZodType>(key: T) =>
       return parsed.data;
     });
 
-export function encodeCursor(key: UserCursor | SchoolCursor): string {
+export function encodeCursor(key: UserCursor | SchoolCursor | { webhookId: string }): string {
   return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
 }
 
@@ -258,3 +258,38 @@ export const ChangePageSchema = z.object({
   nextCursor: z.string().describe('Where the next call resumes (pass it as `after`); never null, also on an empty page.'),
 });
 export type ChangePage = z.infer<typeof ChangePageSchema>;
+
+/** POST /webhooks (SPEC §4.4): where to deliver, and which event types (all when absent). */
+export const CreateWebhookBody = z.strictObject({
+  url: z.url({ protocol: /^https?$/, message: 'must be an absolute http(s) URL' }).max(2048).describe('Deployed, only https URLs to public addresses.'),
+  types: z.array(z.enum(EVENT_TYPES)).min(1).max(EVENT_TYPES.length).optional().describe('Only these event types; all when absent.'),
+});
+export type CreateWebhookInput = z.infer<typeof CreateWebhookBody>;
+
+export const WebhookPath = z.object({ webhookId: Id });
+
+export const WebhookSchema = z
+  .object({
+    webhookId: z.uuid(),
+    url: z.string(),
+    types: z.array(z.enum(EVENT_TYPES)).nullable().describe('null: every type.'),
+    createdAt: z.iso.datetime(),
+    status: z.enum(['active', 'failing', 'disabled']).describe('`failing`: retried with backoff; `disabled`: failed past its retry window, nothing more is sent.'),
+    failingSince: z.iso.datetime().nullable(),
+    disabledAt: z.iso.datetime().nullable(),
+    lastError: z.string().nullable().describe('Why the last delivery failed: an HTTP status, a timeout, a refused address.'),
+    nextAttemptAt: z.iso.datetime(),
+  })
+  .meta({ id: 'Webhook' });
+export type WebhookDto = z.infer<typeof WebhookSchema>;
+
+export const CreatedWebhookSchema = WebhookSchema.extend({
+  secret: z.string().describe('The Standard Webhooks signing secret (`whsec_...`): shown only in this answer.'),
+}).meta({ id: 'CreatedWebhook' });
+
+/** GET /webhooks: keyset by webhookId. */
+export const WebhookListQuery = z.strictObject({
+  limit: Limit,
+  cursor: cursorOf(z.strictObject({ webhookId: z.uuid() })).optional(),
+});
+export type WebhookListInput = z.infer<typeof WebhookListQuery>;

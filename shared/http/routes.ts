@@ -3,6 +3,8 @@ import {
   ChangePageSchema,
   ChangesQuery,
   CreateSchoolBody,
+  CreateWebhookBody,
+  CreatedWebhookSchema,
   CreateUserBody,
   IdempotencyHeaders,
   LinkBody,
@@ -17,13 +19,17 @@ import {
   UserListQuery,
   UserPath,
   UserSchema,
+  WebhookListQuery,
+  WebhookPath,
+  WebhookSchema,
   pageOf,
 } from '../schemas';
 
-/** OAuth scopes (docs/api.md#authentication): reading needs `roster/read`, every change `roster/write`. */
+/** OAuth scopes (docs/api.md#authentication): reading needs `roster/read`, every change `roster/write`; webhooks `roster/admin`. */
 export const READ_SCOPE = 'roster/read';
 export const WRITE_SCOPE = 'roster/write';
-type Scope = typeof READ_SCOPE | typeof WRITE_SCOPE;
+export const ADMIN_SCOPE = 'roster/admin';
+type Scope = typeof READ_SCOPE | typeof WRITE_SCOPE | typeof ADMIN_SCOPE;
 
 /**
  * What a token limited by a `schools` claim may reach on a route:
@@ -36,7 +42,7 @@ type Scope = typeof READ_SCOPE | typeof WRITE_SCOPE;
 type Reach = 'school' | 'district';
 
 /** The Lambda functions of serverless.yml that serve HTTP routes. */
-export type FunctionName = 'create-user' | 'create-school' | 'link' | 'list' | 'changes';
+export type FunctionName = 'create-user' | 'create-school' | 'link' | 'list' | 'changes' | 'webhooks';
 
 /** A success answer: its description, its body and whether it carries `Location`. */
 interface Success {
@@ -203,6 +209,51 @@ export const ROUTES = {
       'Start without `after` (the oldest event kept), then pass each `nextCursor` back as `after`; an empty page keeps the cursor where it is.',
     success: { 200: { description: 'A page of change events.', body: ChangePageSchema } },
     errors: { 410: 'The cursor is older than the events kept (CHANGES_RETENTION_DAYS): walk the lists again.' },
+  },
+  'POST /webhooks': {
+    function: 'webhooks',
+    scope: ADMIN_SCOPE,
+    reach: 'district',
+    errorFormat: 'problem+json',
+    request: { body: CreateWebhookBody },
+    operationId: 'createWebhook',
+    summary: 'Subscribe a receiver to the change feed',
+    description:
+      'Deliveries follow the Standard Webhooks specification (`webhook-id`, `webhook-timestamp`, `webhook-signature`), one event per request, ' +
+      'in feed order, at least once, from the next change on. Deployed, the URL must be https to a public address.',
+    success: { 201: { description: 'The subscription, with its signing secret (shown only here).', body: CreatedWebhookSchema, location: true } },
+  },
+  'GET /webhooks': {
+    function: 'webhooks',
+    scope: ADMIN_SCOPE,
+    reach: 'district',
+    errorFormat: 'problem+json',
+    request: { query: WebhookListQuery },
+    operationId: 'listWebhooks',
+    summary: 'List webhook subscriptions, with their delivery status',
+    success: { 200: { description: 'A page of subscriptions.', body: pageOf(WebhookSchema) } },
+  },
+  'GET /webhooks/{webhookId}': {
+    function: 'webhooks',
+    scope: ADMIN_SCOPE,
+    reach: 'district',
+    errorFormat: 'problem+json',
+    request: { params: WebhookPath },
+    operationId: 'getWebhook',
+    summary: 'Get a webhook subscription and its delivery status',
+    success: { 200: { description: 'The subscription (never its secret).', body: WebhookSchema } },
+    errors: { 404: 'No such subscription.' },
+  },
+  'DELETE /webhooks/{webhookId}': {
+    function: 'webhooks',
+    scope: ADMIN_SCOPE,
+    reach: 'district',
+    errorFormat: 'problem+json',
+    request: { params: WebhookPath },
+    operationId: 'deleteWebhook',
+    summary: 'End a webhook subscription',
+    success: { 204: { description: 'The subscription is gone: no delivery starts after this answer.' } },
+    errors: { 404: 'No such subscription.' },
   },
 } as const satisfies Record<string, Route>;
 
