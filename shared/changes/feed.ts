@@ -29,8 +29,9 @@ interface EventRow {
  * events from the index on change_events(txid, id), so a page deep in the feed, or deep inside one large
  * transaction (a roster sync's), costs what the first page costs. limit + 1 commits always hold a full
  * page: every sealed commit has at least one event, and only the first may have been read already.
+ * Exported for bench/changes.ts, which reads its plan.
  */
-const PAGE_SQL = `
+export const PAGE_SQL = `
   WITH start AS (
     SELECT COALESCE($1::bigint, w."prunedPosition") AS p, COALESCE($2::bigint, w."prunedEventId") AS e,
            COALESCE(($1::bigint, $2::bigint) < (w."prunedPosition", w."prunedEventId"), false) AS stale
