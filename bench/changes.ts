@@ -47,8 +47,9 @@ async function seed(url: string): Promise<void> {
       SELECT (1000 + 1 + (i - 1) / ${PER_COMMIT})::text::xid8, 'user.updated', 'api', 'bench', 'user', gen_random_uuid(),
              jsonb_build_object('userId', gen_random_uuid(), 'firstName', 'First' || i, 'lastName', 'Last' || i, 'email', 'user' || i || '@example.org',
                                 'userName', NULL, 'sourcedId', NULL, 'createdAt', '2026-12-01T00:00:00.000Z', 'updatedAt', '2026-12-01T00:00:00.000Z')
-      FROM generate_series(1, ${EVENTS}) AS i;
-      VACUUM ANALYZE change_commits; VACUUM ANALYZE change_events;`);
+      FROM generate_series(1, ${EVENTS}) AS i;`);
+    await sequelize.query('VACUUM ANALYZE change_commits');
+    await sequelize.query('VACUUM ANALYZE change_events');
   } finally {
     await sequelize.close();
   }

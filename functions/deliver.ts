@@ -5,7 +5,7 @@ import { deliverDue, type DeliverResult } from '../shared/webhooks/delivery';
 import { configuredSender } from '../shared/webhooks/sender';
 
 /**
- * The scheduled webhook delivery (SPEC §4.4), every minute: leases the due subscriptions and delivers
+ * The scheduled webhook delivery (docs/change-feed.md), every minute: leases the due subscriptions and delivers
  * their events in feed order, each subscription in parallel with the others. Not on the HTTP API. It
  * stops starting deliveries 15 s before its 60 s timeout, enough for a last one to time out (10 s).
  */

@@ -1,7 +1,7 @@
 import type { Migration } from './types';
 
 /**
- * The change feed of SPEC §4.4 (docs/change-feed.md): every writing transaction inserts its events into
+ * The change feed (docs/change-feed.md): every writing transaction inserts its events into
  * change_events with its own transaction id, and as its last statement seals them with one
  * change_commits row whose `position` is taken under an advisory lock held through COMMIT, so positions
  * follow commit order. The feed is read as keyset (position, id) over the two tables.
@@ -9,7 +9,7 @@ import type { Migration } from './types';
  * change_feed_state holds the retention watermark: the (position, id) of the last event retention
  * removed, so that a cursor below it is told 410 instead of silently skipping what was removed.
  *
- * Webhook subscriptions keep their own cursor in the feed and their delivery state (SPEC §4.4).
+ * Webhook subscriptions keep their own cursor in the feed and their delivery state (docs/change-feed.md).
  */
 export const createChangeFeed: Migration = {
   name: '0006-create-change-feed',

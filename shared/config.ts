@@ -73,7 +73,7 @@ const EnvSchema = z.object({
    * scheduling fan-out is given): each holds one database connection for its whole run.
    */
   ROSTER_SYNC_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
-  /** Days change events are kept (SPEC §4.4); a feed cursor older than that is a 410. */
+  /** Days change events are kept (docs/change-feed.md); a feed cursor older than that is a 410. */
   CHANGES_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   /**
    * The key that encrypts webhook signing secrets at rest (AES-256-GCM): locally and in tests, 32 bytes in
@@ -84,7 +84,7 @@ const EnvSchema = z.object({
   WEBHOOK_KEY_SECRET_ID: z.string().min(1).optional(),
   /** Deployed: the function outside the VPC that sends signed deliveries (docs/change-feed.md); unset, deliver sends itself. */
   WEBHOOK_SENDER_FUNCTION: z.string().min(1).optional(),
-  /** How long a failing subscription is retried before it is disabled (SPEC §4.4: at least 24 hours). */
+  /** How long a failing subscription is retried before it is disabled (docs/change-feed.md: at least 24 hours). */
   WEBHOOK_RETRY_WINDOW_HOURS: z.coerce.number().min(24).max(24 * 14).default(24),
   /** An S3-compatible endpoint (a local test server); unset in AWS, where the SDK finds the regional one. */
   S3_ENDPOINT: z.url().optional(),

@@ -224,7 +224,7 @@ const FeedLimit = z
   .default(100)
   .meta({ description: 'Events per page, 1 to 1000.', type: 'integer', minimum: 1, maximum: 1000, default: 100 });
 
-/** GET /changes (SPEC §4.4). */
+/** GET /changes (docs/change-feed.md). */
 export const ChangesQuery = z.strictObject({
   after: FeedCursorParam.optional(),
   limit: FeedLimit,
@@ -259,7 +259,7 @@ export const ChangePageSchema = z.object({
 });
 export type ChangePage = z.infer<typeof ChangePageSchema>;
 
-/** POST /webhooks (SPEC §4.4): where to deliver, and which event types (all when absent). */
+/** POST /webhooks (docs/change-feed.md#webhooks): where to deliver, and which event types (all when absent). */
 export const CreateWebhookBody = z.strictObject({
   url: z.url({ protocol: /^https?$/, message: 'must be an absolute http(s) URL' }).max(2048).describe('Deployed, only https URLs to public addresses.'),
   types: z.array(z.enum(EVENT_TYPES)).min(1).max(EVENT_TYPES.length).optional().describe('Only these event types; all when absent.'),

@@ -1,6 +1,6 @@
 import { SCHOOL_ATTRIBUTES, USER_ATTRIBUTES } from '../services/presenters';
 
-/** Who made a change (SPEC §4.4): an API caller (its token's issuer and subject), a roster sync run, or housekeeping. */
+/** Who made a change (docs/change-feed.md): an API caller (its token's issuer and subject), a roster sync run, or housekeeping. */
 export const ACTOR_KINDS = ['api', 'roster', 'housekeeping'] as const;
 export type ActorKind = (typeof ACTOR_KINDS)[number];
 export interface Actor {
@@ -62,7 +62,7 @@ export interface EventsFrom {
 /**
  * INSERT of one change event for each row of `from`, set-based: the statement that changed the rows
  * returns them into a CTE and this inserts their events in the same statement, with no round trip per
- * row. Deleted and erased events carry no data (SPEC §4.4).
+ * row. Deleted and erased events carry no data (docs/change-feed.md).
  */
 export function insertEventsSql({ from, kind, type, actor, where }: EventsFrom): string {
   const typeSql = typeof type === 'string' ? `'${type}'` : type.sql;

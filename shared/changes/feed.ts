@@ -72,7 +72,7 @@ export interface FeedPage extends ChangePage {
 }
 
 /**
- * The events committed after `after` (from the oldest retained when absent), oldest first (SPEC §4.4).
+ * The events committed after `after` (from the oldest retained when absent), oldest first (docs/change-feed.md).
  * `nextCursor` is never null: on an empty page it is where the walk stands.
  * @throws GoneError when `after` is older than what retention keeps
  */

@@ -37,7 +37,7 @@ export interface PruneResult {
 }
 
 /**
- * Removes change events older than CHANGES_RETENTION_DAYS (SPEC §4.4, §9), oldest first, in bounded
+ * Removes change events older than CHANGES_RETENTION_DAYS (docs/change-feed.md), oldest first, in bounded
  * batches of their own transactions, for housekeeping to call. At most `maxBatches` batches per call.
  */
 export async function pruneChanges(options: { now?: Date; maxBatches?: number; batch?: number } = {}): Promise<PruneResult> {
@@ -63,7 +63,7 @@ export async function pruneChanges(options: { now?: Date; maxBatches?: number; b
 }
 
 /**
- * The erasure hook (SPEC §9): nulls the data of every earlier event of the user or school, which keep
+ * The erasure hook (docs/change-feed.md#retention-and-erasure): nulls the data of every earlier event of the user or school, which keep
  * only their type and the entity's id. Runs in the erasure's transaction, so both commit together.
  */
 export async function scrubEntityEvents(kind: 'user' | 'school', id: string, options: { transaction?: Transaction } = {}): Promise<number> {

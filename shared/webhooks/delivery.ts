@@ -161,7 +161,7 @@ async function deliverSubscription(webhook: LeasedWebhook, leaseId: string, opti
 }
 
 /**
- * One run of the scheduled delivery (SPEC §4.4): leases the due subscriptions and delivers each in
+ * One run of the scheduled delivery (docs/change-feed.md): leases the due subscriptions and delivers each in
  * parallel with the others, so a slow or dead receiver delays only its own subscription. At least once:
  * the cursor moves only after a 2xx, so a crash between send and record repeats the event (receivers
  * deduplicate by `webhook-id`).

@@ -3,7 +3,7 @@ import https from 'node:https';
 import { config } from '../config';
 import { assertReachableUrl, publicOnlyLookup, UnsafeAddressError } from '../net/address-guard';
 
-/** SPEC §4.4: a receiver that has not answered in 10 s has failed this attempt. */
+/** docs/change-feed.md: a receiver that has not answered in 10 s has failed this attempt. */
 export const RECEIVER_TIMEOUT_MS = 10_000;
 
 /** One signed delivery: the receiver, the Standard Webhooks headers and the event's JSON. */

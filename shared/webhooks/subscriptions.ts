@@ -35,7 +35,7 @@ function toWebhookDto(row: WebhookRow): WebhookDto {
 }
 
 /**
- * Refuses a receiver the service must not reach (SPEC §4.4): deployed, anything but https to a public
+ * Refuses a receiver the service must not reach (docs/change-feed.md): deployed, anything but https to a public
  * address (loopback, private, link-local, the metadata service...). Checked here and again at delivery.
  * @throws ValidationError naming `url`
  */
