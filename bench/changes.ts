@@ -18,8 +18,8 @@ import { withDatabase } from '../scripts/database-url';
 import { freePort } from '../scripts/free-port';
 import { startLocalPostgres, type LocalPostgres } from '../scripts/local-postgres';
 import { migrateUp } from '../shared/db/migrator';
-import { openSequelize, recreateDatabase } from '../tests/support/databases';
-import { httpEvent, lambdaContext } from '../tests/support/events';
+import { openSequelize, recreateDatabase } from '../scripts/databases';
+import { httpEvent, lambdaContext } from '../scripts/lambda-events';
 
 const EVENTS = 1_000_000;
 /** Events per committed transaction in the seeded feed. */
@@ -35,16 +35,19 @@ const summary = (times: number[]) => {
   return { runs: sorted.length, 'p50 ms': percentile(sorted, 50).toFixed(3), 'p95 ms': percentile(sorted, 95).toFixed(3), 'min ms': sorted[0].toFixed(3) };
 };
 
-/** 1,000,000 events in commits of PER_COMMIT, as the seal leaves them (set-based; positions in txid order). */
+/**
+ * 1,000,000 events in commits of PER_COMMIT, as the seal leaves them (set-based; positions in txid order).
+ * Their transaction ids are far above any real one, so the commits the bench then makes never meet them.
+ */
 async function seed(url: string): Promise<void> {
   const sequelize = openSequelize(url);
   try {
     await migrateUp(sequelize);
     await sequelize.query(`
       INSERT INTO change_commits ("txid", "committedAt") OVERRIDING SYSTEM VALUE
-      SELECT (1000 + c)::text::xid8, now() - interval '1 day' + c * interval '1 ms' FROM generate_series(1, ${EVENTS / PER_COMMIT}) AS c;
+      SELECT (1000000000000 + c)::text::xid8, now() - interval '1 day' + c * interval '1 ms' FROM generate_series(1, ${EVENTS / PER_COMMIT}) AS c;
       INSERT INTO change_events ("txid", "type", "actorKind", "actorId", "entityKind", "entityId", "data")
-      SELECT (1000 + 1 + (i - 1) / ${PER_COMMIT})::text::xid8, 'user.updated', 'api', 'bench', 'user', gen_random_uuid(),
+      SELECT (1000000000000 + 1 + (i - 1) / ${PER_COMMIT})::text::xid8, 'user.updated', 'api', 'bench', 'user', gen_random_uuid(),
              jsonb_build_object('userId', gen_random_uuid(), 'firstName', 'First' || i, 'lastName', 'Last' || i, 'email', 'user' || i || '@example.org',
                                 'userName', NULL, 'sourcedId', NULL, 'createdAt', '2026-12-01T00:00:00.000Z', 'updatedAt', '2026-12-01T00:00:00.000Z')
       FROM generate_series(1, ${EVENTS}) AS i;`);
@@ -86,7 +89,7 @@ async function feedAtDepth(): Promise<void> {
   const { PAGE_SQL } = await import('../shared/changes/feed.js');
   const buffers = async (after: string | undefined) => {
     const bind = after ? [deep.position, deep.id, PAGE] : [null, null, PAGE];
-    const [plan] = (await getSequelize().query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${PAGE_SQL}`, { bind })) as [Array<{ 'QUERY PLAN': any }>, unknown];
+    const [plan] = (await getSequelize().query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${PAGE_SQL}`, { bind })) as [Array<{ 'QUERY PLAN': Array<{ Plan: Record<string, number>; 'Execution Time': number }> }>, unknown];
     const top = plan[0]['QUERY PLAN'][0];
     return { buffers: top.Plan['Shared Hit Blocks'] + top.Plan['Shared Read Blocks'], 'server ms': top['Execution Time'].toFixed(3) };
   };

@@ -230,7 +230,7 @@ export const ChangesQuery = z.strictObject({
   limit: FeedLimit,
 });
 
-export const ChangeEventSchema = z
+const ChangeEventSchema = z
   .object({
     id: z.string().describe('Unique, stable across retries of a webhook delivery.'),
     type: z.enum(EVENT_TYPES),

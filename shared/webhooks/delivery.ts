@@ -6,7 +6,7 @@ import { config } from '../config';
 import { getSequelize } from '../db/sequelize';
 import { GoneError } from '../errors';
 import { logger } from '../logger';
-import type { ChangeEventDto, FeedCursor } from '../schemas';
+import type { ChangeEventDto, ChangePage, FeedCursor } from '../schemas';
 import { decryptSecret } from './secrets';
 import type { Delivery, DeliveryOutcome } from './send';
 
@@ -131,7 +131,7 @@ async function deliverSubscription(webhook: LeasedWebhook, leaseId: string, opti
   let cursor: FeedCursor = { position: String(webhook.cursorPosition), eventId: String(webhook.cursorEventId) };
   const signer = new Webhook(await decryptSecret(webhook.webhookId, webhook.secret));
   while (Date.now() < deadline) {
-    let page;
+    let page: ChangePage & { cursors: FeedCursor[] };
     try {
       page = await readChanges({ after: cursor, limit: FEED_PAGE });
     } catch (error) {

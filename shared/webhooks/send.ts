@@ -4,7 +4,7 @@ import { config } from '../config';
 import { assertReachableUrl, publicOnlyLookup, UnsafeAddressError } from '../net/address-guard';
 
 /** docs/change-feed.md: a receiver that has not answered in 10 s has failed this attempt. */
-export const RECEIVER_TIMEOUT_MS = 10_000;
+const RECEIVER_TIMEOUT_MS = 10_000;
 
 /** One signed delivery: the receiver, the Standard Webhooks headers and the event's JSON. */
 export interface Delivery {
