@@ -9,8 +9,10 @@ import { configuredSender } from '../shared/webhooks/sender';
  * their events in feed order, each subscription in parallel with the others. Not on the HTTP API. It
  * stops starting deliveries 15 s before its 60 s timeout, enough for a last one to time out (10 s).
  */
+const send = configuredSender();
+
 export const handler = middy<unknown, DeliverResult>(async () => {
-  const result = await deliverDue({ send: configuredSender(), budgetMs: 45_000 });
+  const result = await deliverDue({ send, budgetMs: 45_000 });
   if (result.subscriptions > 0) logger.info('webhook deliveries', { ...result });
   return result;
 }).use(databaseLifecycle<unknown, DeliverResult>());
