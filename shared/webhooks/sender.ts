@@ -11,13 +11,11 @@ import { sendDelivery, type Delivery, type DeliveryOutcome } from './send';
 export function configuredSender(): (delivery: Delivery) => Promise<DeliveryOutcome> {
   const functionName = config.webhooks.senderFunction;
   if (!functionName) return sendDelivery;
-  // The Lambda runtime provides the SDK; the bundle leaves it out. One client per container.
-  const sdk = import('@aws-sdk/client-lambda').then(({ LambdaClient, InvokeCommand }) => ({
-    client: new LambdaClient({ region: config.database.region }),
-    InvokeCommand,
-  }));
+  // The Lambda runtime provides the SDK; the bundle leaves it out. One client per container, made on first use.
+  let client: import('@aws-sdk/client-lambda').LambdaClient | undefined;
   return async (delivery) => {
-    const { client, InvokeCommand } = await sdk;
+    const { LambdaClient, InvokeCommand } = await import('@aws-sdk/client-lambda');
+    client ??= new LambdaClient({ region: config.database.region });
     const answer = await client.send(new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(delivery)) }));
     if (answer.FunctionError || !answer.Payload) return { error: 'the webhook sender failed' };
     return JSON.parse(Buffer.from(answer.Payload).toString('utf8')) as DeliveryOutcome;
