@@ -28,9 +28,11 @@ export const createChangeFeed: Migration = {
         "schoolId"     uuid,
         "data"         jsonb
       );
-      -- The feed reads one transaction's events in id order; erasure finds an entity's events.
+      -- The feed reads one transaction's events in id order; erasure finds an entity's events, and a
+      -- person's membership events (whose data names them).
       CREATE INDEX change_events_txid_id_idx ON change_events ("txid", "id");
       CREATE INDEX change_events_entity_idx ON change_events ("entityId");
+      CREATE INDEX change_events_user_idx ON change_events ("userId") WHERE "userId" IS NOT NULL;
 
       CREATE TABLE change_commits (
         "txid"        xid8 PRIMARY KEY,

@@ -1,4 +1,5 @@
 import { handler as changes } from '../../functions/changes';
+import { handler as link } from '../../functions/link';
 import { pruneChanges, scrubEntityEvents } from '../../shared/changes/retention';
 import { getSequelize } from '../../shared/db/sequelize';
 import { runRosterSync } from '../../shared/roster/sync';
@@ -62,18 +63,26 @@ describe('change retention (CHANGES_RETENTION_DAYS, default 30)', () => {
 });
 
 describe('scrubEntityEvents (the erasure hook)', () => {
-  it("nulls the data of the entity's earlier events and no one else's, keeping their type and entity", async () => {
+  it("nulls the data of a user's earlier events and membership events, and no one else's, keeping their type and entity", async () => {
     const ada = await apiUser({ firstName: 'Ada', email: 'ada@example.org', userName: 'ada' });
     const bob = await apiUser({ firstName: 'Bob' });
+    const school = await apiSchool({ name: 'Analytical Academy' });
+    for (const userId of [ada.userId, bob.userId]) {
+      await invoke(link, { route: 'PUT /schools/{schoolId}/users/{userId}', pathParameters: { schoolId: school.schoolId, userId } });
+    }
 
-    expect(await scrubEntityEvents('user', ada.userId)).toBe(1);
+    expect(await scrubEntityEvents('user', ada.userId)).toBe(2);
 
     const events = (await walkChanges()).events;
-    expect(events.map((event) => [event.type, event.entity.id, event.data?.firstName ?? null])).toEqual([
-      ['user.created', ada.userId, null],
-      ['user.created', bob.userId, 'Bob'],
+    expect(events.map((event) => [event.type, event.entity.userId ?? event.entity.id, event.data === null])).toEqual([
+      ['user.created', ada.userId, true],
+      ['user.created', bob.userId, false],
+      ['school.created', school.schoolId, false],
+      ['membership.created', ada.userId, true],
+      ['membership.created', bob.userId, false],
     ]);
-    const stored = await withClient(async (c) => (await c.query(`SELECT count(*)::int AS n FROM change_events WHERE data::text LIKE '%ada@example.org%'`)).rows[0].n);
+    const stored = await withClient(async (c) => (await c.query(`SELECT count(*)::int AS n FROM change_events WHERE data::text LIKE $1 OR data::text LIKE '%ada@example.org%'`, [`%${ada.userId}%`])).rows[0].n);
     expect(stored).toBe(0);
+    expect(await scrubEntityEvents('school', school.schoolId)).toBe(1);
   });
 });
