@@ -5,6 +5,9 @@
  *    plus the buffers each page's query reads (EXPLAIN ANALYZE), which load on the machine cannot blur.
  * 2. Webhook delivery latency: from a change's commit to its arrival at a receiver on 127.0.0.1, when the
  *    deliverer runs right after the commit (add the schedule's wait: up to 60 s deployed, 5 s locally).
+ * 3. The events' share of a 200,000-user first bulk import (bench:sync's roster): the import, then the
+ *    same events written again alone (same SQL, in a transaction rolled back), seconds apart, so that the
+ *    machine's load falls on both alike. An A/B run of bench:sync against main is noisier on a shared machine.
  * Against a throwaway embedded PostgreSQL, or a `roster_bench` database on the server of DATABASE_URL.
  */
 import { randomBytes } from 'node:crypto';
@@ -15,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { withDatabase } from '../scripts/database-url';
+import { generateRoster } from '../scripts/roster-generator';
 import { freePort } from '../scripts/free-port';
 import { startLocalPostgres, type LocalPostgres } from '../scripts/local-postgres';
 import { migrateUp } from '../shared/db/migrator';
@@ -132,6 +136,48 @@ async function deliveryLatency(): Promise<void> {
   console.table([{ ...summary(latencies) }]);
 }
 
+const ROSTER_USERS = Number(process.env.BENCH_ROSTER_USERS ?? 200_000);
+
+async function syncEventsShare(): Promise<void> {
+  const { runRosterSync } = await import('../shared/roster/sync.js');
+  const { insertEventsSql } = await import('../shared/changes/events.js');
+  const { getSequelize } = await import('../shared/db/sequelize.js');
+  const out = mkdtempSync(path.join(os.tmpdir(), 'bench-changes-roster-'));
+  try {
+    const generated = await generateRoster({ users: ROSTER_USERS, schools: 200, out, seed: 1 });
+    const sequelize = getSequelize();
+    await sequelize.query('TRUNCATE users, schools, user_schools, roster_sync_runs CASCADE');
+    const before = Number(((await sequelize.query('SELECT count(*) AS n FROM change_events')) as [Array<{ n: string }>, unknown])[0][0].n);
+    const run = await runRosterSync({ source: out });
+    if (run.status !== 'succeeded') throw new Error(`sync ${run.status}: ${run.reason}`);
+    const after = Number(((await sequelize.query('SELECT count(*) AS n FROM change_events')) as [Array<{ n: string }>, unknown])[0][0].n);
+    // The same events again, from the rows the run wrote, by the same SQL; rolled back.
+    const actor = `'roster'::varchar, '${run.runId}'::varchar`;
+    const started = performance.now();
+    await sequelize.transaction(async (transaction) => {
+      for (const [table, kind] of [['schools', 'school'], ['users', 'user'], ['user_schools', 'membership']] as const) {
+        await sequelize.query(insertEventsSql({ from: table, kind, type: `${kind}.created`, actor }), { transaction });
+      }
+      throw new Error('rollback');
+    }).catch((error: Error) => {
+      if (error.message !== 'rollback') throw error;
+    });
+    const eventsMs = performance.now() - started;
+    console.log(`The events' share of a first bulk import (${generated.users} users, ${generated.schools} schools, ${generated.memberships} memberships):`);
+    console.table([
+      {
+        'import ms': run.durationMs,
+        events: after - before,
+        'events alone ms': Math.round(eventsMs),
+        share: `${((eventsMs / run.durationMs) * 100).toFixed(1)}%`,
+        'per 1,000 events ms': ((eventsMs / (after - before)) * 1000).toFixed(1),
+      },
+    ]);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
 async function main() {
   let server: LocalPostgres | undefined;
   let dataDir: string | undefined;
@@ -153,6 +199,7 @@ async function main() {
     process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
     await feedAtDepth();
     await deliveryLatency();
+    await syncEventsShare();
     const { closeConnections } = await import('../shared/db/sequelize.js');
     await closeConnections();
   } finally {
