@@ -155,6 +155,8 @@ async function syncEventsShare(): Promise<void> {
     const actor = `'roster'::varchar, '${run.runId}'::varchar`;
     const started = performance.now();
     await sequelize.transaction(async (transaction) => {
+      // As the sync's own connection has it: no API statement timeout on a district-sized statement.
+      await sequelize.query('SET LOCAL statement_timeout = 0', { transaction });
       for (const [table, kind] of [['schools', 'school'], ['users', 'user'], ['user_schools', 'membership']] as const) {
         await sequelize.query(insertEventsSql({ from: table, kind, type: `${kind}.created`, actor }), { transaction });
       }
