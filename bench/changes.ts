@@ -137,6 +137,8 @@ async function deliveryLatency(): Promise<void> {
 }
 
 const ROSTER_USERS = Number(process.env.BENCH_ROSTER_USERS ?? 200_000);
+/** Which parts run: `feed`, `delivery`, `share` (all by default). */
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'feed,delivery,share').split(','));
 
 async function syncEventsShare(): Promise<void> {
   const { runRosterSync } = await import('../shared/roster/sync.js');
@@ -191,17 +193,26 @@ async function main() {
   }
   try {
     const url = await recreateDatabase(withDatabase(serverUrl, 'postgres'), 'roster_bench');
-    const seedStart = performance.now();
-    await seed(url);
-    console.log(`seeded ${EVENTS.toLocaleString('en')} events in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
+    if (PARTS.has('feed')) {
+      const seedStart = performance.now();
+      await seed(url);
+      console.log(`seeded ${EVENTS.toLocaleString('en')} events in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
+    } else {
+      const sequelize = openSequelize(url);
+      await migrateUp(sequelize);
+      await sequelize.close();
+    }
     // Imported only now: the service's config reads DATABASE_URL and WEBHOOK_KEY when it loads.
     process.env.DATABASE_URL = url;
+    // The sync's own connection has no API timeouts; the events written alone (part 3) need the same.
+    process.env.FUNCTION_TIMEOUT_MS ??= '900000';
+    process.env.DB_STATEMENT_TIMEOUT_MS ??= '600000';
     process.env.WEBHOOK_KEY ??= randomBytes(32).toString('base64');
     process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
     process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-    await feedAtDepth();
-    await deliveryLatency();
-    await syncEventsShare();
+    if (PARTS.has('feed')) await feedAtDepth();
+    if (PARTS.has('delivery')) await deliveryLatency();
+    if (PARTS.has('share')) await syncEventsShare();
     const { closeConnections } = await import('../shared/db/sequelize.js');
     await closeConnections();
   } finally {
