@@ -130,11 +130,11 @@ function loadConfig(env: NodeJS.ProcessEnv) {
   if (deployed && e.LOG_SQL === 'true') {
     throw new Error('Invalid configuration: LOG_SQL would log bound values (personal data); it is for local debugging only');
   }
-  if (deployed && e.WEBHOOK_KEY) {
-    throw new Error('Invalid configuration: WEBHOOK_KEY is for local runs; deployed, WEBHOOK_KEY_SECRET_ID names the key');
-  }
   if (deployed && e.AUTH_LOCAL_PUBLIC_JWK) {
     throw new Error('Invalid configuration: AUTH_LOCAL_PUBLIC_JWK is for the local API only; deployed, API Gateway verifies tokens');
+  }
+  if (deployed && e.WEBHOOK_KEY) {
+    throw new Error('Invalid configuration: WEBHOOK_KEY is for local runs; deployed, WEBHOOK_KEY_SECRET_ID names the key');
   }
   // A local DATABASE_URL wins (serverless-offline also hands the functions the deployed variables);
   // deployed, the secret serverless.yml names, else an RDS IAM token (DB_AUTH=iam with rds-db:connect).

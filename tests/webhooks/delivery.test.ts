@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { handler as link } from '../../functions/link';
 import { handler as webhooks } from '../../functions/webhooks';
+import { loadConfig } from '../../shared/config';
 import { getSequelize } from '../../shared/db/sequelize';
 import { deliverDue } from '../../shared/webhooks/delivery';
 import { sendDelivery } from '../../shared/webhooks/send';
@@ -185,6 +186,14 @@ describe('webhook delivery', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(10_000);
     expect(await getWebhook(slow.webhookId)).toMatchObject({ status: 'failing', lastError: 'no answer within 10 s' });
   }, 30_000);
+});
+
+describe('webhook configuration', () => {
+  it('refuses a local WEBHOOK_KEY in a deployed function, where the key comes from Secrets Manager', () => {
+    const deployed = { ...process.env, AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x' };
+    expect(() => loadConfig(deployed)).toThrow(/WEBHOOK_KEY is for local runs/);
+    expect(loadConfig({ ...deployed, WEBHOOK_KEY: undefined, WEBHOOK_KEY_SECRET_ID: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:k' }).webhooks.keySecretId).toMatch(/^arn:/);
+  });
 });
 
 describe('receivers when deployed (SSRF)', () => {
