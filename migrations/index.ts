@@ -4,10 +4,19 @@ import { createRosterSyncRuns } from './0003-create-roster-sync-runs';
 import { createIdempotencyKeys } from './0004-create-idempotency-keys';
 import { addDistricts } from './0005-add-districts';
 import { addRetentionIndexes } from './0006-add-retention-indexes';
+import { createChangeFeed } from './0007-create-change-feed';
 import type { Migration } from './types';
 
 /**
  * Every migration, in order. An explicit list rather than a glob so the bundled `migrate` function
  * carries them all; a new migration is appended here.
  */
-export const migrations: Migration[] = [createRosterSchema, addListIndexes, createRosterSyncRuns, createIdempotencyKeys, addDistricts, addRetentionIndexes];
+export const migrations: Migration[] = [
+  createRosterSchema,
+  addListIndexes,
+  createRosterSyncRuns,
+  createIdempotencyKeys,
+  addDistricts,
+  addRetentionIndexes,
+  createChangeFeed,
+];

@@ -40,15 +40,15 @@ const BASE_EVENT: APIGatewayProxyEventV2 = {
 };
 
 /**
- * The claims API Gateway's JWT authorizer hands on for a verified access token that may read and write
- * everything, as it hands them on: every value a string.
+ * The claims API Gateway's JWT authorizer hands on for a verified access token that may read, write and
+ * administer everything (not erase), as it hands them on: every value a string.
  */
 export const FULL_ACCESS_CLAIMS: Readonly<Record<string, unknown>> = Object.freeze({
   sub: '3b1e2c5a-8d4f-4a7b-9c2e-1f0a6b7c8d9e',
   iss: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example',
   client_id: '5tqv7example2clientid',
   token_use: 'access',
-  scope: 'roster/read roster/write',
+  scope: 'roster/read roster/write roster/admin',
   auth_time: '1773342238',
   iat: '1773342238',
   exp: '1773345838',

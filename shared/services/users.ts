@@ -1,4 +1,6 @@
 import { QueryTypes, type Transaction } from 'sequelize';
+import { actorBinds, insertEventsSql, type Actor } from '../changes/events';
+import { withChanges } from '../changes/transaction';
 import { toHttpError } from '../db/errors';
 import { getModels } from '../db/sequelize';
 import { insertSql } from '../db/statements';
@@ -21,18 +23,20 @@ const USERS: RecordKind<UserRow, UserDto, (typeof CREATE_COLUMNS)[number]> = {
 };
 
 /**
- * Creates a user, inside `options.transaction` when given (an Idempotency-Key claim).
+ * Creates a user and its `user.created` event in one statement, inside `options.transaction` when given
+ * (an Idempotency-Key claim), else in a change transaction of its own.
  * @throws ConflictError when a live user has the same email (case-insensitively) or userName
  */
-export async function createUser(input: CreateUserInput, options: { transaction?: Transaction } = {}): Promise<Versioned<UserDto>> {
+export async function createUser(input: CreateUserInput, actor: Actor, options: { transaction?: Transaction } = {}): Promise<Versioned<UserDto>> {
   const { User, sequelize } = getModels();
+  const bind: unknown[] = [input.firstName, input.lastName ?? null, input.email ?? null, input.userName ?? null];
+  const event = insertEventsSql({ from: 'created', kind: 'user', type: 'user.created', actor: actorBinds(actor, bind) });
+  // One INSERT built from the model; the table's defaults give userId, createdAt and updatedAt.
+  const sql = `WITH created AS (${insertSql(User, CREATE_COLUMNS, USER_ATTRIBUTES)}), event AS (${event}) SELECT * FROM created`;
   try {
-    // One INSERT built from the model; the table's defaults give userId, createdAt and updatedAt.
-    const [user] = await sequelize.query<UserRow & { version: string }>(insertSql(User, CREATE_COLUMNS, USER_ATTRIBUTES), {
-      bind: [input.firstName, input.lastName ?? null, input.email ?? null, input.userName ?? null],
-      type: QueryTypes.SELECT,
-      transaction: options.transaction,
-    });
+    const [user] = await withChanges(options.transaction, (transaction) =>
+      sequelize.query<UserRow & { version: string }>(sql, { bind, type: QueryTypes.SELECT, transaction }),
+    );
     return { record: toUserDto(user), etag: etagOf(user.version) };
   } catch (error) {
     throw toHttpError(error, 'user');

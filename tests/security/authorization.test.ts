@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { closeConnections } from '../../shared/db/sequelize';
-import { ERASE_SCOPE, READ_SCOPE, ROUTES, WRITE_SCOPE, type Route } from '../../shared/http/routes';
+import { ADMIN_SCOPE, ERASE_SCOPE, READ_SCOPE, ROUTES, WRITE_SCOPE, type Route } from '../../shared/http/routes';
 import { callerFromClaims, claimList } from '../../shared/http/auth';
 import { resetDatabase, withClient } from '../support/db';
 import { FULL_ACCESS_CLAIMS, invoke, type HttpReply } from '../support/events';
@@ -147,10 +147,11 @@ describe.each(ERASING_CASES.map((routeCase) => [routeCase.route, routeCase] as c
 });
 
 describe('the route table', () => {
-  it('requires roster/read for every GET and roster/write for every POST, PUT, PATCH and DELETE', () => {
+  it('requires roster/admin for the webhooks, else roster/read for every GET and roster/write for every POST, PUT, PATCH and DELETE', () => {
     for (const [route, { scope }] of Object.entries(ROUTES)) {
-      const method = route.split(' ')[0];
-      expect({ route, scope }).toEqual({ route, scope: method === 'GET' ? READ_SCOPE : WRITE_SCOPE });
+      const [method, path] = route.split(' ');
+      const expected = path.startsWith('/webhooks') ? ADMIN_SCOPE : method === 'GET' ? READ_SCOPE : WRITE_SCOPE;
+      expect({ route, scope }).toEqual({ route, scope: expected });
     }
   });
 

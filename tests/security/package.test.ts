@@ -12,7 +12,7 @@ const SERVICE_PREFIX = 'school-roster-dev-';
 
 /** The actions each function may hold; any other is a failure. Logs go to the function's own group. */
 const BASE_ACTIONS = ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue'];
-const EXTRA_ACTIONS: Record<string, string[]> = { sync: ['s3:GetObject', 's3:ListBucket'] };
+const EXTRA_ACTIONS: Record<string, string[]> = { sync: ['s3:GetObject', 's3:ListBucket'], deliver: ['lambda:InvokeFunction'] };
 /**
  * What Lambda needs to attach a VPC function's network interfaces (the actions of AWS's
  * AWSLambdaVPCAccessExecutionRole). AWS requires Resource "*" for them: the only wildcard allowed.
@@ -58,7 +58,7 @@ describe('the packaged HTTP API', () => {
     }
   });
 
-  it('leaves the migrate and sync functions off the HTTP API (only their IAM invokers reach them)', () => {
+  it('leaves the migrate, sync, deliver and webhook-sender functions off the HTTP API (only their IAM invokers reach them)', () => {
     const integrated = JSON.stringify(ofType('AWS::ApiGatewayV2::Integration').map(([, integration]) => integration.Properties.IntegrationUri));
     const permissions = JSON.stringify(
       ofType('AWS::Lambda::Permission')
@@ -67,7 +67,7 @@ describe('the packaged HTTP API', () => {
     );
 
     expect(resources.MigrateLambdaFunction).toBeDefined();
-    for (const logicalId of ['MigrateLambdaFunction', 'SyncLambdaFunction']) {
+    for (const logicalId of ['MigrateLambdaFunction', 'SyncLambdaFunction', 'DeliverLambdaFunction', 'WebhookDashsenderLambdaFunction']) {
       expect({ logicalId, onHttpApi: integrated.includes(logicalId) || permissions.includes(logicalId) }).toEqual({ logicalId, onHttpApi: false });
     }
   });
@@ -146,10 +146,13 @@ describe('the packaged IAM roles', () => {
         for (const target of targets) {
           expect({ name, target, wildcard: target === '"*"' }).toEqual({ name, target, wildcard: false });
           // The functions read their own user's secret; migrate the administrator's, and the one it provisions.
-          const secrets = name === 'migrate' ? ['{"Ref":"DbSecret"}', '{"Ref":"DbAppSecret"}'] : ['{"Ref":"DbAppSecret"}'];
+          // webhooks and deliver also read the key that encrypts webhook signing secrets.
+          const secrets =
+            name === 'migrate' ? ['{"Ref":"DbSecret"}', '{"Ref":"DbAppSecret"}'] : ['webhooks', 'deliver'].includes(name) ? ['{"Ref":"DbAppSecret"}', '{"Ref":"WebhookKeySecret"}'] : ['{"Ref":"DbAppSecret"}'];
           if (actions.includes('secretsmanager:GetSecretValue')) expect({ name, target, allowed: secrets.includes(target) }).toEqual({ name, target, allowed: true });
           if (actions.some((action) => action.startsWith('logs:'))) expect(target).toContain(`/aws/lambda/${SERVICE_PREFIX}${name}:`);
           if (actions.some((action) => action.startsWith('s3:'))) expect(target).toMatch(/^"arn:aws:s3:::[a-z0-9.-]+(\/[^*]*\*?)?"$/);
+          if (actions.includes('lambda:InvokeFunction')) expect(target).toBe('{"Fn::GetAtt":["WebhookDashsenderLambdaFunction","Arn"]}');
         }
       }
     }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ROUTES, statusesOf, type RouteKey } from '../../shared/http/routes';
 import { withClient } from './db';
 import type { HttpEventInput, Invocable } from './events';
@@ -6,12 +7,13 @@ import type { HttpEventInput, Invocable } from './events';
 export interface Fixture {
   userId: string;
   schoolId: string;
+  webhookId: string;
 }
 
 /** What the suites need of a route beyond the route table: a request it accepts, and how to repeat it. */
 interface RouteCaseInput {
   /** Path parameters the route template names. */
-  params: readonly ('userId' | 'schoolId')[];
+  params: readonly ('userId' | 'schoolId' | 'webhookId')[];
   /** A request the route accepts, and the status it answers. */
   valid(fixture: Fixture): Omit<HttpEventInput, 'route'>;
   success: number;
@@ -112,6 +114,32 @@ const CASES: Record<RouteKey, RouteCaseInput> = {
     prepare: restoreFixtures,
     success: 204,
   },
+  'GET /changes': {
+    params: [],
+    valid: () => ({ query: { limit: '10' } }),
+    success: 200,
+  },
+  'POST /webhooks': {
+    params: [],
+    valid: () => ({ body: { url: 'http://127.0.0.1:9/hooks', types: ['user.created'] } }),
+    success: 201,
+  },
+  'GET /webhooks': {
+    params: [],
+    valid: () => ({ query: { limit: '10' } }),
+    success: 200,
+  },
+  'GET /webhooks/{webhookId}': {
+    params: ['webhookId'],
+    valid: ({ webhookId }) => ({ pathParameters: { webhookId } }),
+    success: 200,
+  },
+  'DELETE /webhooks/{webhookId}': {
+    params: ['webhookId'],
+    valid: ({ webhookId }) => ({ pathParameters: { webhookId } }),
+    prepare: restoreWebhooks,
+    success: 204,
+  },
 };
 
 /**
@@ -152,13 +180,25 @@ async function restoreFixtures(fixtures: readonly Fixture[]): Promise<void> {
   await relinkFixtures(fixtures);
 }
 
+/** A webhook subscription row as POST /webhooks leaves one (its secret never decrypted by these suites). */
+const INSERT_WEBHOOK = `INSERT INTO webhooks ("webhookId", "url", "secret", "cursorPosition", "cursorEventId", "nextAttemptAt")
+  SELECT id, 'http://127.0.0.1:9/hooks', '\\x00', 0, 0, now() + interval '100 years' FROM unnest($1::uuid[]) AS id ON CONFLICT DO NOTHING`;
+
+/** Puts back the fixtures' webhook subscriptions, where a DELETE removed them. */
+function restoreWebhooks(fixtures: readonly Fixture[]): Promise<void> {
+  return withClient(async (client) => {
+    await client.query(INSERT_WEBHOOK, [fixtures.map((f) => f.webhookId)]);
+  });
+}
+
 /** Inserts the fixture's rows beside the service, as the roster sync or another caller would have. */
 export async function insertFixture(): Promise<Fixture> {
   return withClient(async (client) => {
     const user = await client.query(`INSERT INTO users ("firstName", "lastName") VALUES ('Grace', 'Hopper') RETURNING "userId"`);
     const school = await client.query(`INSERT INTO schools ("name", "code") VALUES ('Southside High', NULL) RETURNING "schoolId"`);
-    const fixture = { userId: user.rows[0].userId as string, schoolId: school.rows[0].schoolId as string };
+    const fixture = { userId: user.rows[0].userId as string, schoolId: school.rows[0].schoolId as string, webhookId: randomUUID() };
     await client.query(`INSERT INTO user_schools ("userUserId", "schoolSchoolId") VALUES ($1, $2)`, [fixture.userId, fixture.schoolId]);
+    await client.query(INSERT_WEBHOOK, [[fixture.webhookId]]);
     return fixture;
   });
 }
