@@ -64,16 +64,17 @@ export async function pruneChanges(options: { now?: Date; maxBatches?: number; b
 
 /**
  * The erasure hook (docs/change-feed.md#retention-and-erasure): nulls the data of every earlier event of
- * the user or school, which keep only their type and the entity's id, and for a user also of their
- * membership events (whose data holds their id). Runs in the erasure's transaction, so both commit together.
+ * the users or schools, which keep only their type and the entity's id, and for a user also of their
+ * membership events (whose data holds their id). Runs in the erasure's transaction, so both commit
+ * together; one statement for a whole housekeeping batch.
  */
-export async function scrubEntityEvents(kind: 'user' | 'school', id: string, options: { transaction?: Transaction } = {}): Promise<number> {
+export async function scrubEntityEvents(kind: 'user' | 'school', ids: readonly string[], options: { transaction?: Transaction } = {}): Promise<number> {
   const [scrubbed] = await getSequelize().query<{ n: number }>(
     `WITH scrubbed AS (
        UPDATE change_events SET "data" = NULL
-       WHERE (("entityId" = $1 AND "entityKind" = $2) OR ($2 = 'user' AND "userId" = $1)) AND "data" IS NOT NULL RETURNING 1)
+       WHERE (("entityId" = ANY($1::uuid[]) AND "entityKind" = $2) OR ($2 = 'user' AND "userId" = ANY($1::uuid[]))) AND "data" IS NOT NULL RETURNING 1)
      SELECT count(*)::int AS n FROM scrubbed`,
-    { bind: [id, kind], transaction: options.transaction, type: QueryTypes.SELECT },
+    { bind: [ids, kind], transaction: options.transaction, type: QueryTypes.SELECT },
   );
   return scrubbed.n;
 }

@@ -53,17 +53,19 @@ export const getSchool = (schoolId: string): Promise<Versioned<SchoolDto>> => ge
  * Applies a merge patch to a live school (docs/lifecycle.md).
  * @throws NotFoundError, PreconditionFailedError, ConflictError (a taken code, or a field the roster supplies)
  */
-export const patchSchool = (schoolId: string, patch: SchoolPatch, precondition?: Precondition): Promise<Versioned<SchoolDto>> =>
-  patchRecord(SCHOOLS, schoolId, patch, precondition);
+export const patchSchool = (schoolId: string, patch: SchoolPatch, precondition: Precondition | undefined, actor: Actor): Promise<Versioned<SchoolDto>> =>
+  patchRecord(SCHOOLS, schoolId, patch, precondition, actor);
 
 /**
  * Soft-deletes a live school and ends its memberships.
  * @throws NotFoundError, PreconditionFailedError, ConflictError (a roster-managed school)
  */
-export const deleteSchool = (schoolId: string, precondition?: Precondition): Promise<void> => deleteRecord(SCHOOLS, schoolId, precondition);
+export const deleteSchool = (schoolId: string, precondition: Precondition | undefined, actor: Actor): Promise<void> =>
+  deleteRecord(SCHOOLS, schoolId, precondition, actor);
 
 /**
  * Erases a school for good, whatever its state, with every copy of its data (docs/lifecycle.md).
  * @throws NotFoundError, PreconditionFailedError
  */
-export const eraseSchool = (schoolId: string, precondition?: Precondition): Promise<void> => eraseRecord(SCHOOLS, schoolId, precondition);
+export const eraseSchool = (schoolId: string, precondition: Precondition | undefined, actor: Actor): Promise<void> =>
+  eraseRecord(SCHOOLS, schoolId, precondition, actor);

@@ -53,17 +53,19 @@ export const getUser = (userId: string): Promise<Versioned<UserDto>> => getRecor
  * Applies a merge patch to a live user (docs/lifecycle.md).
  * @throws NotFoundError, PreconditionFailedError, ConflictError (a taken email or userName, or a field the roster supplies)
  */
-export const patchUser = (userId: string, patch: UserPatch, precondition?: Precondition): Promise<Versioned<UserDto>> =>
-  patchRecord(USERS, userId, patch, precondition);
+export const patchUser = (userId: string, patch: UserPatch, precondition: Precondition | undefined, actor: Actor): Promise<Versioned<UserDto>> =>
+  patchRecord(USERS, userId, patch, precondition, actor);
 
 /**
  * Soft-deletes a live user and ends their memberships.
  * @throws NotFoundError, PreconditionFailedError, ConflictError (a roster-managed user)
  */
-export const deleteUser = (userId: string, precondition?: Precondition): Promise<void> => deleteRecord(USERS, userId, precondition);
+export const deleteUser = (userId: string, precondition: Precondition | undefined, actor: Actor): Promise<void> =>
+  deleteRecord(USERS, userId, precondition, actor);
 
 /**
  * Erases a user for good, whatever their state, with every copy of their data (docs/lifecycle.md).
  * @throws NotFoundError, PreconditionFailedError
  */
-export const eraseUser = (userId: string, precondition?: Precondition): Promise<void> => eraseRecord(USERS, userId, precondition);
+export const eraseUser = (userId: string, precondition: Precondition | undefined, actor: Actor): Promise<void> =>
+  eraseRecord(USERS, userId, precondition, actor);

@@ -71,7 +71,7 @@ describe('scrubEntityEvents (the erasure hook)', () => {
       await invoke(link, { route: 'PUT /schools/{schoolId}/users/{userId}', pathParameters: { schoolId: school.schoolId, userId } });
     }
 
-    expect(await scrubEntityEvents('user', ada.userId)).toBe(2);
+    expect(await scrubEntityEvents('user', [ada.userId])).toBe(2);
 
     const events = (await walkChanges()).events;
     expect(events.map((event) => [event.type, event.entity.userId ?? event.entity.id, event.data === null])).toEqual([
@@ -83,6 +83,6 @@ describe('scrubEntityEvents (the erasure hook)', () => {
     ]);
     const stored = await withClient(async (c) => (await c.query(`SELECT count(*)::int AS n FROM change_events WHERE data::text LIKE $1 OR data::text LIKE '%ada@example.org%'`, [`%${ada.userId}%`])).rows[0].n);
     expect(stored).toBe(0);
-    expect(await scrubEntityEvents('school', school.schoolId)).toBe(1);
+    expect(await scrubEntityEvents('school', [school.schoolId])).toBe(1);
   });
 });
