@@ -1,5 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { QueryTypes, type Transaction } from 'sequelize';
+import { certainlyNotApplied } from '../db/retry';
 import { getSequelize } from '../db/sequelize';
 
 /** Arbitrary, fixed key of the advisory lock that orders the commits of transactions that wrote change events. */
@@ -23,18 +25,33 @@ END $seal$`;
 /** The transactions changeTransaction opened, the only ones a write may join (see withChanges). */
 const changeTransactions = new WeakSet<Transaction>();
 
+/** Attempts of a whole change transaction, and the first wait between them (then doubled), as shared/db/retry.ts. */
+const TRANSACTION_ATTEMPTS = 3;
+const TRANSACTION_RETRY_MS = 100;
+
 /**
  * Runs `work` in a transaction that seals its change events as its last statement before COMMIT. Every
- * write through Sequelize runs in one (services call withChanges).
+ * write through Sequelize runs in one (services call withChanges). A transaction the server certainly
+ * did not apply (its connection was dead before BEGIN was sent, or the server ended the session) runs
+ * again from the start on a new connection: Sequelize's per-statement retry (shared/db/retry.ts) would
+ * try again on the transaction's own dead connection. `work` only touches the database, so running it
+ * again is safe.
  */
 export async function changeTransaction<T>(work: (transaction: Transaction) => Promise<T>): Promise<T> {
   const sequelize = getSequelize();
-  return sequelize.transaction(async (transaction) => {
-    changeTransactions.add(transaction);
-    const result = await work(transaction);
-    await sequelize.query(SEAL_SQL, { transaction, type: QueryTypes.RAW });
-    return result;
-  });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await sequelize.transaction(async (transaction) => {
+        changeTransactions.add(transaction);
+        const result = await work(transaction);
+        await sequelize.query(SEAL_SQL, { transaction, type: QueryTypes.RAW });
+        return result;
+      });
+    } catch (error) {
+      if (attempt >= TRANSACTION_ATTEMPTS || !certainlyNotApplied(error)) throw error;
+      await sleep(TRANSACTION_RETRY_MS * 2 ** (attempt - 1));
+    }
+  }
 }
 
 /**
