@@ -1,3 +1,4 @@
+import { actorOf } from '../shared/http/actor';
 import { httpHandler } from '../shared/http/handler';
 import { idempotent } from '../shared/http/idempotency';
 import { created } from '../shared/http/responses';
@@ -8,7 +9,7 @@ export const handler = httpHandler(
   dispatch('create-school', {
     'POST /schools': async ({ body }, event) =>
       idempotent(event, async (transaction) => {
-        const { record, etag } = await createSchool(body, { transaction });
+        const { record, etag } = await createSchool(body, actorOf(event), { transaction });
         return created(`/schools/${record.schoolId}`, record, { ETag: etag });
       }),
   }),

@@ -1,3 +1,4 @@
+import { actorOf } from '../shared/http/actor';
 import { httpHandler } from '../shared/http/handler';
 import { idempotent } from '../shared/http/idempotency';
 import { created } from '../shared/http/responses';
@@ -8,7 +9,7 @@ export const handler = httpHandler(
   dispatch('create-user', {
     'POST /users': async ({ body }, event) =>
       idempotent(event, async (transaction) => {
-        const { record, etag } = await createUser(body, { transaction });
+        const { record, etag } = await createUser(body, actorOf(event), { transaction });
         return created(`/users/${record.userId}`, record, { ETag: etag });
       }),
   }),

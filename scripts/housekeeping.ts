@@ -7,7 +7,8 @@ async function main(): Promise<void> {
     const { removed, batches, largestBatch, complete } = await runHousekeeping();
     console.log(
       `Housekeeping ${complete ? 'done' : 'stopped early (the next run goes on)'}: erased ${removed.users} users and ${removed.schools} schools ` +
-        `soft-deleted past retention; deleted ${removed.syncRuns} sync runs and ${removed.idempotencyKeys} expired Idempotency-Keys ` +
+        `soft-deleted past retention; deleted ${removed.syncRuns} sync runs, ${removed.idempotencyKeys} expired Idempotency-Keys ` +
+        `and ${removed.changes} change events past retention ` +
         `(${batches} batches, at most ${largestBatch} rows each)`,
     );
   } finally {

@@ -40,8 +40,8 @@ const BASE_EVENT: APIGatewayProxyEventV2 = {
 };
 
 /**
- * The claims API Gateway's JWT authorizer hands on for a verified access token that may read and write
- * everything, as it hands them on: every value a string.
+ * The claims API Gateway's JWT authorizer hands on for a verified access token that may read, write and
+ * administer everything (not erase), as it hands them on: every value a string.
  */
 export const FULL_ACCESS_CLAIMS: Readonly<Record<string, unknown>> = Object.freeze({
   sub: '3b1e2c5a-8d4f-4a7b-9c2e-1f0a6b7c8d9e',

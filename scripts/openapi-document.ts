@@ -27,7 +27,7 @@ export function buildOpenApiDocument() {
     bearerFormat: 'JWT',
     description:
       'An access token of the configured issuer and audience, verified by API Gateway (a missing or bad token: its own 401). ' +
-      'GET routes need the scope `roster/read`, the others `roster/write` (`scope` claim, space-separated, or `scp` list); ' +
+      'GET routes need the scope `roster/read`, the others `roster/write`, the webhooks `roster/admin` (`scope` claim, space-separated, or `scp` list); ' +
       'an erasure (`DELETE ...?erase=true`) needs `roster/erase`, which no other scope implies. ' +
       'checked by the service (403 problem+json). A `schools` claim limits the token to those schools.',
   });

@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { READ_SCOPE, WRITE_SCOPE } from '../shared/http/routes';
+import { ADMIN_SCOPE, READ_SCOPE, WRITE_SCOPE } from '../shared/http/routes';
 import { withDatabase } from './database-url';
 import { loadDevKey, mintDevToken } from './dev-auth';
 import { startLocalPostgres, type LocalPostgres } from './local-postgres';
@@ -14,6 +16,39 @@ import { startLocalPostgres, type LocalPostgres } from './local-postgres';
 const DATA_DIR = path.resolve('.data/postgres');
 const LOCAL_DATABASE = 'roster';
 const SERVERLESS_BIN = require.resolve('osls/bin/serverless.js');
+/** The local key that encrypts webhook signing secrets (deployed: a Secrets Manager secret). */
+const WEBHOOK_KEY_FILE = path.resolve('.data/webhook-key');
+/** How often `npm start` delivers webhooks (deployed: the deliver function's schedule, every minute). */
+const DELIVERY_INTERVAL_MS = 5000;
+
+function localWebhookKey(): string {
+  if (!existsSync(WEBHOOK_KEY_FILE)) {
+    mkdirSync(path.dirname(WEBHOOK_KEY_FILE), { recursive: true });
+    writeFileSync(WEBHOOK_KEY_FILE, randomBytes(32).toString('base64'), { mode: 0o600 });
+  }
+  return readFileSync(WEBHOOK_KEY_FILE, 'utf8').trim();
+}
+
+/**
+ * serverless-offline runs no schedules: this process delivers webhooks itself every
+ * DELIVERY_INTERVAL_MS, one run at a time, as the deliver function does deployed.
+ */
+function startDeliveries(): () => void {
+  const { deliverDue } = require('../shared/webhooks/delivery') as typeof import('../shared/webhooks/delivery');
+  const { sendDelivery } = require('../shared/webhooks/send') as typeof import('../shared/webhooks/send');
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    deliverDue({ send: sendDelivery, budgetMs: DELIVERY_INTERVAL_MS })
+      .then((result) => {
+        if (result.delivered + result.failed > 0) console.log(`Webhooks: ${result.delivered} delivered, ${result.failed} failed`);
+      })
+      .catch((error: Error) => console.error(`Webhook delivery failed: ${error.name}`))
+      .finally(() => (running = false));
+  }, DELIVERY_INTERVAL_MS);
+  return () => clearInterval(timer);
+}
 
 async function ensureDatabase(serverUrl: string, name: string): Promise<void> {
   const client = new pg.Client({ connectionString: serverUrl });
@@ -34,25 +69,27 @@ async function main(): Promise<void> {
     await ensureDatabase(embedded.serverUrl, LOCAL_DATABASE);
     process.env.DATABASE_URL = withDatabase(embedded.serverUrl, LOCAL_DATABASE);
   }
-  // Imported only now: the service's config reads DATABASE_URL when it loads.
+  process.env.WEBHOOK_KEY ??= localWebhookKey();
+  // Imported only now: the service's config reads DATABASE_URL and WEBHOOK_KEY when it loads.
   const { migrateUp } = require('../shared/db/migrator') as typeof import('../shared/db/migrator');
   const { getSequelize } = require('../shared/db/sequelize') as typeof import('../shared/db/sequelize');
   const applied = await migrateUp(getSequelize());
-  await getSequelize().close();
+  const stopDeliveries = startDeliveries();
 
   const port = process.env.PORT ?? '3000';
   // serverless-offline checks no token signature; the functions verify it with this public key.
   process.env.AUTH_LOCAL_PUBLIC_JWK = JSON.stringify((await loadDevKey()).publicJwk);
-  const token = await mintDevToken({ scopes: [READ_SCOPE, WRITE_SCOPE] });
+  const token = await mintDevToken({ scopes: [READ_SCOPE, WRITE_SCOPE, ADMIN_SCOPE] });
   console.log(`Migrations applied: ${applied.length ? applied.join(', ') : 'none pending'}`);
   console.log(`DATABASE_URL=${process.env.DATABASE_URL}`);
   console.log(`Starting the API on http://localhost:${port} ...`);
-  console.log(`Every request needs a bearer token; this one has both scopes for 12 hours (more: npm run token -- --help):`);
+  console.log(`Webhooks are delivered every ${DELIVERY_INTERVAL_MS / 1000} s.`);
+  console.log(`Every request needs a bearer token; this one has the read, write and admin scopes for 12 hours (more: npm run token -- --help):`);
   console.log(`Authorization: Bearer ${token}`);
 
   // Node runs the CLI directly (no npx / shell in between) so that signals reach it. The roster sync's
-  // schedule stays off locally: `npm run sync` runs it by hand.
-  const offline = spawn(process.execPath, [SERVERLESS_BIN, 'offline', 'start', '--param=rosterSyncEnabled=false'], {
+  // schedule stays off locally: `npm run sync` runs it by hand; this process delivers webhooks.
+  const offline = spawn(process.execPath, [SERVERLESS_BIN, 'offline', 'start', '--param=rosterSyncEnabled=false', '--param=webhookDeliveryEnabled=false'], {
     stdio: 'inherit',
     // EMF metric lines are for CloudWatch; locally they would only bury the request logs.
     // Its own build folder, so that `npm run package` beside it leaves its handlers alone (serverless.yml).
@@ -63,6 +100,8 @@ async function main(): Promise<void> {
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
+    stopDeliveries();
+    await getSequelize().close().catch(() => {});
     if (offline.exitCode === null) offline.kill('SIGINT');
     await new Promise((resolve) => (offline.exitCode === null ? offline.once('exit', resolve) : resolve(null)));
     // Postgres may have had the terminal's SIGINT already and be shutting down on its own.

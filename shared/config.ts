@@ -82,6 +82,19 @@ const EnvSchema = z.object({
     .string()
     .optional()
     .transform((value) => value || undefined),
+  /** Days change events are kept (docs/change-feed.md); a feed cursor older than that is a 410. */
+  CHANGES_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /**
+   * The key that encrypts webhook signing secrets at rest (AES-256-GCM): locally and in tests, 32 bytes in
+   * base64 (npm start keeps one under .data/); deployed, the Secrets Manager secret WEBHOOK_KEY_SECRET_ID
+   * holds it, readable only by the webhooks and deliver functions.
+   */
+  WEBHOOK_KEY: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes in base64').optional(),
+  WEBHOOK_KEY_SECRET_ID: z.string().min(1).optional(),
+  /** Deployed: the function outside the VPC that sends signed deliveries (docs/change-feed.md); unset, deliver sends itself. */
+  WEBHOOK_SENDER_FUNCTION: z.string().min(1).optional(),
+  /** How long a failing subscription is retried before it is disabled (docs/change-feed.md: at least 24 hours). */
+  WEBHOOK_RETRY_WINDOW_HOURS: z.coerce.number().min(24).max(24 * 14).default(24),
   /** An S3-compatible endpoint (a local test server); unset in AWS, where the SDK finds the regional one. */
   S3_ENDPOINT: z.url().optional(),
   /**
@@ -136,6 +149,9 @@ function loadConfig(env: NodeJS.ProcessEnv) {
   if (deployed && e.AUTH_LOCAL_PUBLIC_JWK) {
     throw new Error('Invalid configuration: AUTH_LOCAL_PUBLIC_JWK is for the local API only; deployed, API Gateway verifies tokens');
   }
+  if (deployed && e.WEBHOOK_KEY) {
+    throw new Error('Invalid configuration: WEBHOOK_KEY is for local runs; deployed, WEBHOOK_KEY_SECRET_ID names the key');
+  }
   // A local DATABASE_URL wins (serverless-offline also hands the functions the deployed variables);
   // deployed, the secret serverless.yml names, else an RDS IAM token (DB_AUTH=iam with rds-db:connect).
   const auth = e.DB_AUTH ?? (local ? 'url' : e.DB_SECRET_ID ? 'secret' : 'iam');
@@ -180,6 +196,13 @@ function loadConfig(env: NodeJS.ProcessEnv) {
     retention: Object.freeze({
       deletedRecordDays: e.RETENTION_DAYS,
       syncRunDays: e.SYNC_RUN_RETENTION_DAYS,
+    }),
+    changes: Object.freeze({ retentionDays: e.CHANGES_RETENTION_DAYS }),
+    webhooks: Object.freeze({
+      key: e.WEBHOOK_KEY,
+      keySecretId: e.WEBHOOK_KEY_SECRET_ID,
+      senderFunction: e.WEBHOOK_SENDER_FUNCTION,
+      retryWindowHours: e.WEBHOOK_RETRY_WINDOW_HOURS,
     }),
     s3: Object.freeze({
       endpoint: e.S3_ENDPOINT,

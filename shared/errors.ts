@@ -53,6 +53,14 @@ export class PreconditionFailedError extends HttpError {
   }
 }
 
+/** What the caller asks for existed and was removed for good: a change-feed cursor older than retention. */
+export class GoneError extends HttpError {
+  override readonly name = 'GoneError';
+  constructor(message: string) {
+    super(410, 'Gone', message);
+  }
+}
+
 export class PayloadTooLargeError extends HttpError {
   override readonly name = 'PayloadTooLargeError';
   constructor(limitBytes: number) {

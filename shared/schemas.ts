@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { ACTOR_KINDS, EVENT_TYPES } from './changes/events';
 import { LINK_SOURCES, ROLES } from './roles';
 import { scheduleProblem } from './roster/schedule';
 
@@ -274,7 +275,7 @@ const cursorOf = <T extends z.ZodType>(key: T) =>
       return parsed.data;
     });
 
-export function encodeCursor(key: UserCursor | SchoolCursor | DistrictCursor | SyncRunCursor): string {
+export function encodeCursor(key: UserCursor | SchoolCursor | DistrictCursor | SyncRunCursor | { webhookId: string }): string {
   return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
 }
 
@@ -331,3 +332,107 @@ export const SyncRunListQuery = z.strictObject({
   cursor: cursorOf(SyncRunCursorKey).optional(),
 });
 export type SyncRunListInput = z.infer<typeof SyncRunListQuery>;
+/** Where a walk of the change feed stands: the feed position of a commit and the id of its last event read. */
+export interface FeedCursor {
+  position: string;
+  eventId: string;
+}
+
+const INVALID_FEED_CURSOR = 'is not a cursor the change feed issued';
+const FEED_CURSOR = /^(\d{1,18})\.(\d{1,18})$/;
+
+/** Opaque to clients: base64url of "position.eventId". */
+export function encodeFeedCursor(cursor: FeedCursor): string {
+  return Buffer.from(`${cursor.position}.${cursor.eventId}`, 'utf8').toString('base64url');
+}
+
+const FeedCursorParam = z
+  .string()
+  .describe("The previous page's `nextCursor`.")
+  .max(64, INVALID_FEED_CURSOR)
+  .transform((raw, ctx): FeedCursor => {
+    const match = /^[\w-]+$/.test(raw) ? FEED_CURSOR.exec(Buffer.from(raw, 'base64url').toString('utf8')) : null;
+    if (!match) {
+      ctx.addIssue({ code: 'custom', message: INVALID_FEED_CURSOR });
+      return z.NEVER;
+    }
+    return { position: String(BigInt(match[1])), eventId: String(BigInt(match[2])) };
+  });
+
+const FeedLimit = z
+  .string()
+  .regex(/^\d{1,4}$/, 'must be an integer from 1 to 1000')
+  .transform(Number)
+  .pipe(z.number().int().min(1, 'must be an integer from 1 to 1000').max(1000, 'must be an integer from 1 to 1000'))
+  .default(100)
+  .meta({ description: 'Events per page, 1 to 1000.', type: 'integer', minimum: 1, maximum: 1000, default: 100 });
+
+/** GET /changes (docs/change-feed.md). */
+export const ChangesQuery = z.strictObject({
+  after: FeedCursorParam.optional(),
+  limit: FeedLimit,
+});
+
+const ChangeEventSchema = z
+  .object({
+    id: z.string().describe('Unique, stable across retries of a webhook delivery.'),
+    type: z.enum(EVENT_TYPES),
+    occurredAt: z.iso.datetime().describe('When the change committed; never decreases along the feed.'),
+    actor: z.object({
+      kind: z.enum(ACTOR_KINDS),
+      id: z.string().nullable().describe("The API caller's token issuer and subject, or the roster sync run's id."),
+    }),
+    entity: z.object({
+      kind: z.enum(['user', 'school', 'membership']),
+      id: z.uuid(),
+      userId: z.uuid().nullable().optional().describe("A membership's user."),
+      schoolId: z.uuid().nullable().optional().describe("A membership's school."),
+    }),
+    data: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .describe('The record after the change, as the API shows it (a membership as in PUT); null for deleted and erased, and once erasure scrubbed it.'),
+  })
+  .meta({ id: 'ChangeEvent' });
+export type ChangeEventDto = z.infer<typeof ChangeEventSchema>;
+
+export const ChangePageSchema = z.object({
+  items: z.array(ChangeEventSchema),
+  nextCursor: z.string().describe('Where the next call resumes (pass it as `after`); never null, also on an empty page.'),
+});
+export type ChangePage = z.infer<typeof ChangePageSchema>;
+
+/** POST /webhooks (docs/change-feed.md#webhooks): where to deliver, and which event types (all when absent). */
+export const CreateWebhookBody = z.strictObject({
+  url: z.url({ protocol: /^https?$/, message: 'must be an absolute http(s) URL' }).max(2048).describe('Deployed, only https URLs to public addresses.'),
+  types: z.array(z.enum(EVENT_TYPES)).min(1).max(EVENT_TYPES.length).optional().describe('Only these event types; all when absent.'),
+});
+export type CreateWebhookInput = z.infer<typeof CreateWebhookBody>;
+
+export const WebhookPath = z.object({ webhookId: Id });
+
+export const WebhookSchema = z
+  .object({
+    webhookId: z.uuid(),
+    url: z.string(),
+    types: z.array(z.enum(EVENT_TYPES)).nullable().describe('null: every type.'),
+    createdAt: z.iso.datetime(),
+    status: z.enum(['active', 'failing', 'disabled']).describe('`failing`: retried with backoff; `disabled`: failed past its retry window, nothing more is sent.'),
+    failingSince: z.iso.datetime().nullable(),
+    disabledAt: z.iso.datetime().nullable(),
+    lastError: z.string().nullable().describe('Why the last delivery failed: an HTTP status, a timeout, a refused address.'),
+    nextAttemptAt: z.iso.datetime(),
+  })
+  .meta({ id: 'Webhook' });
+export type WebhookDto = z.infer<typeof WebhookSchema>;
+
+export const CreatedWebhookSchema = WebhookSchema.extend({
+  secret: z.string().describe('The Standard Webhooks signing secret (`whsec_...`): shown only in this answer.'),
+}).meta({ id: 'CreatedWebhook' });
+
+/** GET /webhooks: keyset by webhookId. */
+export const WebhookListQuery = z.strictObject({
+  limit: Limit,
+  cursor: cursorOf(z.strictObject({ webhookId: z.uuid() })).optional(),
+});
+export type WebhookListInput = z.infer<typeof WebhookListQuery>;

@@ -36,17 +36,25 @@ const LOST_CONNECTION = /Connection terminated|ECONNRESET|EPIPE|socket hang up|r
 const READ_ONLY_SQL = /^\s*(SELECT|SHOW)\b/i;
 
 /**
- * Whether a failed statement is safe to run again: it never reached the server, or the server certainly
- * did not apply it, or it only reads. Everything else surfaces (as a 503 when the database is at fault).
+ * Whether the server certainly applied nothing of what failed: the statement never reached it, the
+ * connection was refused, or the server ended the session (which aborts its open transaction).
  */
-function isSafeToRetry(error: unknown): boolean {
+export function certainlyNotApplied(error: unknown): boolean {
   if (error instanceof Error && NEVER_SENT.test(error.message)) return true;
   const name = errorName(error);
   if (name === 'SequelizeConnectionRefusedError') return true;
   // Not the acquire or connect timeouts: their time is spent.
   if (CONNECT_ERROR_NAME.test(name)) return FAST_CONNECT_FAILURES.has(codeOf(error) ?? '');
-  if (name !== 'SequelizeDatabaseError') return false;
-  if (SESSION_TERMINATED.has(codeOf(error) ?? '')) return true;
+  return name === 'SequelizeDatabaseError' && SESSION_TERMINATED.has(codeOf(error) ?? '');
+}
+
+/**
+ * Whether a failed statement is safe to run again: it never reached the server, or the server certainly
+ * did not apply it, or it only reads. Everything else surfaces (as a 503 when the database is at fault).
+ */
+function isSafeToRetry(error: unknown): boolean {
+  if (certainlyNotApplied(error)) return true;
+  if (errorName(error) !== 'SequelizeDatabaseError') return false;
   const { message, sql } = error as Error & { sql?: string };
   return LOST_CONNECTION.test(message) && READ_ONLY_SQL.test(sql ?? '');
 }

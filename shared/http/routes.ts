@@ -1,8 +1,12 @@
 import type * as z from 'zod';
 import {
+  ChangePageSchema,
+  ChangesQuery,
   ConditionalHeaders,
   CreateDistrictBody,
   CreateSchoolBody,
+  CreateWebhookBody,
+  CreatedWebhookSchema,
   CreateUserBody,
   DeleteQuery,
   DistrictListQuery,
@@ -29,13 +33,16 @@ import {
   UserPatchBody,
   UserPath,
   UserSchema,
+  WebhookListQuery,
+  WebhookPath,
+  WebhookSchema,
   pageOf,
 } from '../schemas';
 
 /**
  * OAuth scopes (docs/api.md#authentication): reading needs `roster/read`, every change `roster/write`,
- * erasure `roster/erase` (docs/lifecycle.md), and the districts and their sync runs `roster/admin`;
- * no scope implies another.
+ * erasure `roster/erase` (docs/lifecycle.md), and the districts, their sync runs and the webhooks
+ * `roster/admin`; no scope implies another.
  */
 export const READ_SCOPE = 'roster/read';
 export const WRITE_SCOPE = 'roster/write';
@@ -59,7 +66,7 @@ type Scope = typeof READ_SCOPE | typeof WRITE_SCOPE | typeof ERASE_SCOPE | typeo
 export type Reach = 'school' | 'district' | 'filtered' | 'all';
 
 /** The Lambda functions of serverless.yml that serve HTTP routes. */
-export type FunctionName = 'create-user' | 'create-school' | 'link' | 'list' | 'change' | 'districts';
+export type FunctionName = 'create-user' | 'create-school' | 'link' | 'list' | 'change' | 'districts' | 'changes' | 'webhooks';
 
 /** A success answer: its description, its body and whether it carries `Location`. */
 interface Success {
@@ -91,7 +98,7 @@ export interface Route {
   summary: string;
   description?: string;
   success: Partial<Record<200 | 201 | 204, Success>>;
-  errors?: Partial<Record<404 | 409 | 412 | 422, string>>;
+  errors?: Partial<Record<404 | 409 | 410 | 412 | 422, string>>;
 }
 
 /**
@@ -286,6 +293,65 @@ export const ROUTES = {
       409: 'The roster manages the school: remove it from the roster, or erase it.',
       412: '`If-Match` names no current version of the school: nothing changed.',
     },
+    },
+  'GET /changes': {
+    function: 'changes',
+    scope: READ_SCOPE,
+    reach: 'all',
+    errorFormat: 'problem+json',
+    request: { query: ChangesQuery },
+    operationId: 'listChanges',
+    summary: 'Follow every change: the change feed, oldest first',
+    description:
+      'Every committed change to a user, school or membership, from any path, exactly once and in commit order. ' +
+      'Start without `after` (the oldest event kept), then pass each `nextCursor` back as `after`; an empty page keeps the cursor where it is.',
+    success: { 200: { description: 'A page of change events.', body: ChangePageSchema } },
+    errors: { 410: 'The cursor is older than the events kept (CHANGES_RETENTION_DAYS): walk the lists again.' },
+  },
+  'POST /webhooks': {
+    function: 'webhooks',
+    scope: ADMIN_SCOPE,
+    reach: 'all',
+    errorFormat: 'problem+json',
+    request: { body: CreateWebhookBody },
+    operationId: 'createWebhook',
+    summary: 'Subscribe a receiver to the change feed',
+    description:
+      'Deliveries follow the Standard Webhooks specification (`webhook-id`, `webhook-timestamp`, `webhook-signature`), one event per request, ' +
+      'in feed order, at least once, from the next change on. Deployed, the URL must be https to a public address.',
+    success: { 201: { description: 'The subscription, with its signing secret (shown only here).', body: CreatedWebhookSchema, location: true } },
+  },
+  'GET /webhooks': {
+    function: 'webhooks',
+    scope: ADMIN_SCOPE,
+    reach: 'all',
+    errorFormat: 'problem+json',
+    request: { query: WebhookListQuery },
+    operationId: 'listWebhooks',
+    summary: 'List webhook subscriptions, with their delivery status',
+    success: { 200: { description: 'A page of subscriptions.', body: pageOf(WebhookSchema) } },
+  },
+  'GET /webhooks/{webhookId}': {
+    function: 'webhooks',
+    scope: ADMIN_SCOPE,
+    reach: 'all',
+    errorFormat: 'problem+json',
+    request: { params: WebhookPath },
+    operationId: 'getWebhook',
+    summary: 'Get a webhook subscription and its delivery status',
+    success: { 200: { description: 'The subscription (never its secret).', body: WebhookSchema } },
+    errors: { 404: 'No such subscription.' },
+  },
+  'DELETE /webhooks/{webhookId}': {
+    function: 'webhooks',
+    scope: ADMIN_SCOPE,
+    reach: 'all',
+    errorFormat: 'problem+json',
+    request: { params: WebhookPath },
+    operationId: 'deleteWebhook',
+    summary: 'End a webhook subscription',
+    success: { 204: { description: 'The subscription is gone: no delivery starts after this answer.' } },
+    errors: { 404: 'No such subscription.' },
   },
   'POST /districts': {
     function: 'districts',

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { actorBinds, insertEventsSql, type Actor, type EntityKind, type EventType } from '../changes/events';
 import type { FileMode, Manifest } from './manifest';
 import { emptyCounts, emptyUserCounts, type EntityCounts, type UserCounts } from './types';
 
@@ -9,6 +10,8 @@ export interface ApplyOptions {
   maxDeleteRatio: number;
   /** Where maxDeleteRatio came from, for the refusal's message. */
   maxDeleteRatioName: string;
+  /** The run, as the actor of the change events its statements write. */
+  actor: Actor;
 }
 
 export interface ApplyResult {
@@ -27,8 +30,8 @@ async function rowCount(db: Db, sql: string): Promise<number> {
   return (await db.query(sql)).rowCount ?? 0;
 }
 
-async function numbers<K extends string>(db: Db, sql: string): Promise<Record<K, number>> {
-  const row = (await db.query(sql)).rows[0] as Record<K, string | number>;
+async function numbers<K extends string>(db: Db, sql: string, values?: unknown[]): Promise<Record<K, number>> {
+  const row = (await db.query(sql, values)).rows[0] as Record<K, string | number>;
   return Object.fromEntries(Object.entries(row).map(([key, value]) => [key, Number(value)])) as Record<K, number>;
 }
 
@@ -110,6 +113,21 @@ function goneSql(what: 'schools' | 'identities', d: string, mode: FileMode): str
 /** Arbitrary, fixed key of the transaction lock under which runs of different districts create users. */
 const USER_CREATION_LOCK_KEY = 724_100_006;
 
+/**
+ * Runs `change` (an UPDATE, INSERT or DELETE ... RETURNING the changed rows whole) and writes one change
+ * event per returned row in the same statement, set-based: the count of events is the count of changes.
+ */
+async function changeWithEvents(db: Db, actor: Actor, change: string, kind: EntityKind, type: EventType): Promise<number> {
+  const bind: unknown[] = [];
+  const events = insertEventsSql({ from: 'changed', kind, type, actor: actorBinds(actor, bind) });
+  return (await db.query(`WITH changed AS (${change}) ${events}`, bind)).rowCount ?? 0;
+}
+
+/** A record the run changed comes back as `created` when the run restored it (it reappears), else `updated`. */
+function restoredOrUpdated(kind: 'user' | 'school', actor: string): string {
+  return insertEventsSql({ from: 'changed', kind, type: { sql: `CASE WHEN t.was_deleted THEN '${kind}.created' ELSE '${kind}.updated' END` }, actor });
+}
+
 function percent(part: number, whole: number): string {
   return `${Math.round((part / whole) * 1000) / 10}%`;
 }
@@ -181,12 +199,12 @@ export async function applyRoster(db: Db, manifest: Manifest, options: ApplyOpti
   const refusal = await checkDeleteRatio(db, manifest, options, d);
   if (refusal) return { ...result, refused: refusal };
 
-  await applySchools(db, d, result);
-  await applyUsers(db, d, result);
+  await applySchools(db, d, options.actor, result);
+  await applyUsers(db, d, options.actor, result);
   // Autovacuum has not seen the rows this transaction wrote: fresh statistics keep the joins below hashed.
   await db.query('ANALYZE users; ANALYZE schools; ANALYZE user_schools; ANALYZE user_roster_identities;');
   const linksMode = manifest.version === '1.1' ? manifest.users : manifest.roles;
-  if (linksMode !== 'absent') await applyMemberships(db, d, manifest, linksMode, result);
+  if (linksMode !== 'absent') await applyMemberships(db, d, manifest, linksMode, options.actor, result);
   result.otherOrgs = (await numbers<'n'>(db, `SELECT count(*) AS n FROM stage_orgs WHERE type <> 'school'`)).n;
   return result;
 }
@@ -217,12 +235,12 @@ async function checkDeleteRatio(db: Db, manifest: Manifest, options: ApplyOption
   return `This bulk run would ${reasons.join(' and ')}, more than ${options.maxDeleteRatioName} (${percent(limit, 1)}); nothing was applied. Run it again with force to apply it.`;
 }
 
-async function applySchools(db: Db, d: string, result: ApplyResult): Promise<void> {
+async function applySchools(db: Db, d: string, actor: Actor, result: ApplyResult): Promise<void> {
   const counts = result.schools;
-  counts.deleted = await rowCount(db, `
-    UPDATE schools SET "deletedAt" = now(), "updatedAt" = now() WHERE "schoolId" IN (SELECT id FROM gone_schools)`);
-  result.memberships.deleted += await rowCount(db, `
-    DELETE FROM user_schools WHERE "districtId" = ${d} AND "schoolSchoolId" IN (SELECT id FROM gone_schools)`);
+  counts.deleted = await changeWithEvents(db, actor, `
+    UPDATE schools SET "deletedAt" = now(), "updatedAt" = now() WHERE "schoolId" IN (SELECT id FROM gone_schools) RETURNING *`, 'school', 'school.deleted');
+  result.memberships.deleted += await changeWithEvents(db, actor, `
+    DELETE FROM user_schools WHERE "districtId" = ${d} AND "schoolSchoolId" IN (SELECT id FROM gone_schools) RETURNING *`, 'membership', 'membership.deleted');
 
   // A code must stay unique among live schools: an identifier already used (in the file or by another
   // school) leaves this school without a code rather than failing the run.
@@ -247,22 +265,24 @@ async function applySchools(db: Db, d: string, result: ApplyResult): Promise<voi
     SELECT 'orgs.csv', line, 'identifier', 'identifier is the code of another school; the school is imported without a code'
     FROM cleared`);
 
+  const bind: unknown[] = [];
   const changed = await numbers<'restored' | 'updated' | 'matched'>(db, `
     WITH changed AS (
       UPDATE schools s SET name = p.name, code = p.code, "deletedAt" = NULL, "updatedAt" = now()
       FROM plan_schools p
       WHERE s."schoolId" = p.school_id
         AND (p.was_deleted OR s.name IS DISTINCT FROM p.name OR s.code IS DISTINCT FROM p.code)
-      RETURNING p.was_deleted
-    )
+      RETURNING s.*, p.was_deleted
+    ), events AS (${restoredOrUpdated('school', actorBinds(actor, bind))})
     SELECT count(*) FILTER (WHERE was_deleted) AS restored, count(*) FILTER (WHERE NOT was_deleted) AS updated,
            (SELECT count(*) FROM plan_schools WHERE school_id IS NOT NULL) AS matched
-    FROM changed`);
+    FROM changed`, bind);
   counts.restored = changed.restored;
   counts.updated = changed.updated;
   counts.unchanged = changed.matched - changed.restored - changed.updated;
-  counts.created = await rowCount(db, `
-    INSERT INTO schools (name, code, "sourcedId", "districtId") SELECT name, code, sourced_id, ${d} FROM plan_schools WHERE school_id IS NULL`);
+  counts.created = await changeWithEvents(db, actor, `
+    INSERT INTO schools (name, code, "sourcedId", "districtId") SELECT name, code, sourced_id, ${d} FROM plan_schools WHERE school_id IS NULL
+    RETURNING *`, 'school', 'school.created');
 }
 
 /** A row's fields that differ from the user's, as `(column, differs)` pairs for a LATERAL VALUES list. */
@@ -270,7 +290,7 @@ const FIELD_DIFFERENCES = `(VALUES
   ('givenName', p.first_name IS DISTINCT FROM p.cur_first_name), ('familyName', p.last_name IS DISTINCT FROM p.cur_last_name),
   ('email', p.email IS DISTINCT FROM p.cur_email), ('username', p.user_name IS DISTINCT FROM p.cur_user_name)) AS f (col, differs)`;
 
-async function applyUsers(db: Db, d: string, result: ApplyResult): Promise<void> {
+async function applyUsers(db: Db, d: string, actor: Actor, result: ApplyResult): Promise<void> {
   const counts = result.users;
   // The API's unique rules (email case-insensitively, userName) hold among the file's rows too.
   await rejectRepeats(db, 'plan_users', 'users.csv', 'email', (t) => `lower(${t}.email)`, 'email');
@@ -326,25 +346,28 @@ async function applyUsers(db: Db, d: string, result: ApplyResult): Promise<void>
   await db.query(`
     UPDATE user_roster_identities SET "releasedAt" = now()
     WHERE "districtId" = ${d} AND "sourcedId" = ANY (ARRAY (SELECT sourced_id FROM gone_users))`);
+  const releasedBind: unknown[] = [];
   const released = await numbers<'deleted' | 'released'>(db, `
     WITH deleted AS (
       UPDATE users u SET "deletedAt" = now(), "updatedAt" = now()
       WHERE u."userId" IN (SELECT id FROM gone_users) AND u."deletedAt" IS NULL AND u.source = 'roster'
         AND NOT EXISTS (SELECT 1 FROM user_roster_identities o WHERE o."userId" = u."userId" AND o."releasedAt" IS NULL)
-      RETURNING 1
-    )
-    SELECT (SELECT count(*) FROM deleted) AS deleted, (SELECT count(*) FROM gone_users) - (SELECT count(*) FROM deleted) AS released`);
+      RETURNING u.*
+    ), events AS (${insertEventsSql({ from: 'deleted', kind: 'user', type: 'user.deleted', actor: actorBinds(actor, releasedBind) })})
+    SELECT (SELECT count(*) FROM deleted) AS deleted, (SELECT count(*) FROM gone_users) - (SELECT count(*) FROM deleted) AS released`, releasedBind);
   counts.deleted = released.deleted;
   counts.released = released.released;
   // A user who stays is known by the sourcedId of the district that now supplies their fields (none, for
-  // an API user nobody holds any longer).
-  await db.query(`
-    UPDATE users u SET "sourcedId" = (
-      SELECT o."sourcedId" FROM user_roster_identities o WHERE o."userId" = u."userId" AND o."releasedAt" IS NULL
-      ORDER BY o."heldSince", o."districtId" LIMIT 1)
-    WHERE u."userId" IN (SELECT id FROM gone_users) AND u."deletedAt" IS NULL`);
-  result.memberships.deleted += await rowCount(db, `
-    DELETE FROM user_schools WHERE "districtId" = ${d} AND "userUserId" IN (SELECT id FROM gone_users)`);
+  // an API user nobody holds any longer); a user whose sourcedId this changes has a `user.updated` event.
+  const supplier = (u: string) => `(
+      SELECT o."sourcedId" FROM user_roster_identities o WHERE o."userId" = ${u}."userId" AND o."releasedAt" IS NULL
+      ORDER BY o."heldSince", o."districtId" LIMIT 1)`;
+  await changeWithEvents(db, actor, `
+    UPDATE users u SET "sourcedId" = ${supplier('u')}
+    WHERE u."userId" IN (SELECT id FROM gone_users) AND u."deletedAt" IS NULL AND u."sourcedId" IS DISTINCT FROM ${supplier('u')}
+    RETURNING u.*`, 'user', 'user.updated');
+  result.memberships.deleted += await changeWithEvents(db, actor, `
+    DELETE FROM user_schools WHERE "districtId" = ${d} AND "userUserId" IN (SELECT id FROM gone_users) RETURNING *`, 'membership', 'membership.deleted');
 
   // Checked after the deletions, which free their emails and user names.
   await rejectTakenUserValue(db, 'email');
@@ -361,6 +384,7 @@ async function applyUsers(db: Db, d: string, result: ApplyResult): Promise<void>
     FROM plan_users p CROSS JOIN LATERAL ${FIELD_DIFFERENCES}
     WHERE p.user_id IS NOT NULL AND NOT p.owner AND f.differs`);
 
+  const bind: unknown[] = [];
   const changed = await numbers<'restored' | 'updated' | 'matched'>(db, `
     WITH changed AS (
       UPDATE users u
@@ -376,19 +400,20 @@ async function applyUsers(db: Db, d: string, result: ApplyResult): Promise<void>
              OR p.first_name IS DISTINCT FROM p.cur_first_name OR p.last_name IS DISTINCT FROM p.cur_last_name
              OR p.email IS DISTINCT FROM p.cur_email OR p.user_name IS DISTINCT FROM p.cur_user_name
              OR p.sourced_id IS DISTINCT FROM p.cur_sourced_id)))
-      RETURNING p.was_deleted
-    )
+      RETURNING u.*, p.was_deleted
+    ), events AS (${restoredOrUpdated('user', actorBinds(actor, bind))})
     SELECT count(*) FILTER (WHERE was_deleted) AS restored, count(*) FILTER (WHERE NOT was_deleted) AS updated,
            (SELECT count(*) FROM plan_users WHERE user_id IS NOT NULL) AS matched
-    FROM changed`);
+    FROM changed`, bind);
   counts.restored = changed.restored;
   counts.updated = changed.updated;
   counts.unchanged = changed.matched - changed.restored - changed.updated;
   // In email order, so that two runs creating the same new people wait on each other rather than deadlock.
-  counts.created = await rowCount(db, `
+  counts.created = await changeWithEvents(db, actor, `
     INSERT INTO users ("userId", "firstName", "lastName", email, "userName", "sourcedId", source)
     SELECT new_user_id, first_name, last_name, email, user_name, sourced_id, 'roster' FROM plan_users WHERE user_id IS NULL
-    ORDER BY lower(email)`);
+    ORDER BY lower(email)
+    RETURNING *`, 'user', 'user.created');
 
   // This district's identities: new ones for created and adopted users, released ones held again.
   counts.adopted = await rowCount(db, `
@@ -400,7 +425,7 @@ async function applyUsers(db: Db, d: string, result: ApplyResult): Promise<void>
     WHERE "districtId" = ${d} AND "sourcedId" = ANY (ARRAY (SELECT sourced_id FROM plan_users WHERE was_released))`);
 }
 
-async function applyMemberships(db: Db, d: string, manifest: Manifest, mode: FileMode, result: ApplyResult): Promise<void> {
+async function applyMemberships(db: Db, d: string, manifest: Manifest, mode: FileMode, actor: Actor, result: ApplyResult): Promise<void> {
   const counts = result.memberships;
   // This district's users and schools by their sourcedIds (held identities of live users, live schools).
   const userOf = (sourcedId: string, live = true) => `
@@ -443,11 +468,12 @@ async function applyMemberships(db: Db, d: string, manifest: Manifest, mode: Fil
     WHERE l.valid AND l.status = 'active'
       AND EXISTS (SELECT 1 FROM stage_orgs o WHERE o.sourced_id = l.org_sourced_id AND o.type <> 'school')`)).n;
 
-  counts.updated = await rowCount(db, `
+  counts.updated = await changeWithEvents(db, actor, `
     UPDATE user_schools us SET role = p.role, "updatedAt" = now()
     FROM plan_links p
     WHERE p.status = 'active' AND us."userUserId" = p.user_id AND us."schoolSchoolId" = p.school_id
-      AND us."districtId" = ${d} AND us.role <> p.role`);
+      AND us."districtId" = ${d} AND us.role <> p.role
+    RETURNING us.*`, 'membership', 'membership.updated');
   // A pair already linked through the API stays the API's link, with its role: the roster never takes it over.
   // The new pairs are found before inserting: an INSERT whose own anti-join reads user_schools would
   // rescan the rows it is adding. ON CONFLICT covers a link the API adds meanwhile.
@@ -456,10 +482,11 @@ async function applyMemberships(db: Db, d: string, manifest: Manifest, mode: Fil
     SELECT p.user_id, p.school_id, p.role FROM plan_links p
     WHERE p.status = 'active'
       AND NOT EXISTS (SELECT 1 FROM user_schools us WHERE us."userUserId" = p.user_id AND us."schoolSchoolId" = p.school_id)`);
-  counts.created = await rowCount(db, `
+  counts.created = await changeWithEvents(db, actor, `
     INSERT INTO user_schools ("userUserId", "schoolSchoolId", role, source, "districtId")
     SELECT user_id, school_id, role, 'roster', ${d} FROM new_links
-    ON CONFLICT ("userUserId", "schoolSchoolId") DO NOTHING`);
+    ON CONFLICT ("userUserId", "schoolSchoolId") DO NOTHING
+    RETURNING *`, 'membership', 'membership.created');
   const planned = (await numbers<'n'>(db, `SELECT count(*) AS n FROM plan_links WHERE status = 'active'`)).n;
   counts.unchanged = planned - counts.created - counts.updated;
 
@@ -486,5 +513,11 @@ async function applyMemberships(db: Db, d: string, manifest: Manifest, mode: Fil
       SELECT 1 FROM plan_links p WHERE p.status = 'tobedeleted' AND p.user_id = us."userUserId" AND p.school_id = us."schoolSchoolId")`;
   }
   // Only this district's own links: another district's, and the API's, are never touched.
-  counts.deleted += await rowCount(db, `DELETE FROM user_schools us WHERE us."districtId" = ${d} AND ${scope} AND ${kept}`);
+  counts.deleted += await changeWithEvents(
+    db,
+    actor,
+    `DELETE FROM user_schools us WHERE us."districtId" = ${d} AND ${scope} AND ${kept} RETURNING us.*`,
+    'membership',
+    'membership.deleted',
+  );
 }

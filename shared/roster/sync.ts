@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { sealChanges } from '../changes/transaction';
 import { config } from '../config';
 import { openSyncConnection } from '../db/sync-connection';
 import { logger, scrub } from '../logger';
@@ -219,6 +220,7 @@ export async function runRosterSync(options: SyncOptions = {}): Promise<SyncSumm
         force,
         maxDeleteRatio: district.maxDeleteRatio ?? config.roster.maxDeleteRatio,
         maxDeleteRatioName: district.maxDeleteRatio === null ? 'ROSTER_MAX_DELETE_RATIO' : "the district's maxDeleteRatio",
+        actor: { kind: 'roster', id: runId },
       });
     } finally {
       await source.close();
@@ -230,6 +232,7 @@ export async function runRosterSync(options: SyncOptions = {}): Promise<SyncSumm
       run.status = 'refused';
       run.reason = refused;
     } else {
+      await sealChanges(db);
       await db.query('COMMIT');
       run.status = 'succeeded';
     }

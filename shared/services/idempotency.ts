@@ -1,4 +1,5 @@
 import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
+import { changeTransaction } from '../changes/transaction';
 import { getSequelize } from '../db/sequelize';
 import { IdempotencyKeyReusedError } from '../errors';
 import { logger } from '../logger';
@@ -45,7 +46,8 @@ export async function runOnce(
   create: (transaction: Transaction) => Promise<StoredResponse>,
 ): Promise<{ response: StoredResponse; replayed: boolean }> {
   const sequelize = getSequelize();
-  const outcome = await sequelize.transaction(async (transaction) => {
+  // A change transaction: the record's change event is sealed with the claim and the stored response.
+  const outcome = await changeTransaction(async (transaction) => {
     const replacements = { ...request, ttl: KEY_TTL };
     const claimed = await sequelize.query(
       `INSERT INTO idempotency_keys ("scope", "key", "requestHash", "expiresAt")

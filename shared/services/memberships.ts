@@ -1,4 +1,6 @@
 import { ForeignKeyConstraintError, QueryTypes } from 'sequelize';
+import { actorBinds, insertEventsSql, type Actor } from '../changes/events';
+import { withChanges } from '../changes/transaction';
 import { toHttpError } from '../db/errors';
 import { getSequelize } from '../db/sequelize';
 import { NotFoundError } from '../errors';
@@ -42,10 +44,11 @@ export async function missingUserOrSchool(ids: { userId?: string; schoolId?: str
  * FOR SHARE on the user and school rows makes a concurrent soft delete wait for the link (or the link
  * see the delete and do nothing), so a soft-deleted record never gains a link. Without a role, a new
  * link takes the database default and an existing one keeps its role; an existing link keeps its
- * source and createdAt.
+ * source and createdAt. The same statement writes `membership.created`, or `membership.updated` when
+ * the role changed (only then does `updatedAt` move to this transaction's now()).
  * @throws NotFoundError when the user or the school is missing or soft-deleted
  */
-export async function linkUserToSchool(schoolId: string, userId: string, input: LinkInput): Promise<LinkResult> {
+export async function linkUserToSchool(schoolId: string, userId: string, input: LinkInput, actor: Actor): Promise<LinkResult> {
   const bind: unknown[] = [userId, schoolId];
   let roleColumn = '';
   let roleValue = '';
@@ -53,7 +56,7 @@ export async function linkUserToSchool(schoolId: string, userId: string, input: 
   if (input.role) {
     bind.push(input.role);
     roleColumn = ', "role"';
-    roleValue = ', $3';
+    roleValue = `, $${bind.length}`;
     newRole = 'EXCLUDED."role"';
   }
   const sql = `
@@ -62,17 +65,24 @@ export async function linkUserToSchool(schoolId: string, userId: string, input: 
       FROM users u CROSS JOIN schools s
       WHERE u."userId" = $1 AND u."deletedAt" IS NULL AND s."schoolId" = $2 AND s."deletedAt" IS NULL
       FOR SHARE OF u, s
-    )
-    INSERT INTO user_schools ("userUserId", "schoolSchoolId", "source"${roleColumn})
-    SELECT "userId", "schoolId", 'api'${roleValue} FROM live
-    ON CONFLICT ("userUserId", "schoolSchoolId") DO UPDATE
-      SET "role" = ${newRole},
-          "updatedAt" = CASE WHEN user_schools."role" = ${newRole} THEN user_schools."updatedAt" ELSE now() END
-    RETURNING "userUserId" AS "userId", "schoolSchoolId" AS "schoolId", "role", "source", "createdAt", "updatedAt",
-              (xmax = 0) AS "inserted"`;
+    ), upserted AS (
+      INSERT INTO user_schools ("userUserId", "schoolSchoolId", "source"${roleColumn})
+      SELECT "userId", "schoolId", 'api'${roleValue} FROM live
+      ON CONFLICT ("userUserId", "schoolSchoolId") DO UPDATE
+        SET "role" = ${newRole},
+            "updatedAt" = CASE WHEN user_schools."role" = ${newRole} THEN user_schools."updatedAt" ELSE now() END
+      RETURNING user_schools.*, (xmax = 0) AS "inserted"
+    ), event AS (${insertEventsSql({
+      from: 'upserted',
+      kind: 'membership',
+      type: { sql: `CASE WHEN t."inserted" THEN 'membership.created' ELSE 'membership.updated' END` },
+      actor: actorBinds(actor, bind),
+      where: 't."updatedAt" = now()',
+    })})
+    SELECT "userUserId" AS "userId", "schoolSchoolId" AS "schoolId", "role", "source", "createdAt", "updatedAt", "inserted" FROM upserted`;
   let rows: MembershipRow[];
   try {
-    rows = await getSequelize().query<MembershipRow>(sql, { bind, type: QueryTypes.SELECT });
+    rows = await withChanges(undefined, (transaction) => getSequelize().query<MembershipRow>(sql, { bind, type: QueryTypes.SELECT, transaction }));
   } catch (error) {
     // Only a hard delete racing this statement gets past the live check to the foreign key.
     if (error instanceof ForeignKeyConstraintError) throw (await missingUserOrSchool({ userId, schoolId })) ?? error;
@@ -87,20 +97,23 @@ export async function linkUserToSchool(schoolId: string, userId: string, input: 
 }
 
 /**
- * Removes a user's link to a school, whatever its source.
+ * Removes a user's link to a school, whatever its source, with its `membership.deleted` event.
  * @throws NotFoundError when the user or the school is missing or soft-deleted, or the user is not a
  * member of the school
  */
-export async function unlinkUserFromSchool(schoolId: string, userId: string): Promise<void> {
-  const rows = await getSequelize().query(
-    `DELETE FROM user_schools us
-     USING users u, schools s
-     WHERE us."userUserId" = $1 AND us."schoolSchoolId" = $2
-       AND u."userId" = us."userUserId" AND u."deletedAt" IS NULL
-       AND s."schoolId" = us."schoolSchoolId" AND s."deletedAt" IS NULL
-     RETURNING us."userSchoolId"`,
-    { bind: [userId, schoolId], type: QueryTypes.SELECT },
-  );
+export async function unlinkUserFromSchool(schoolId: string, userId: string, actor: Actor): Promise<void> {
+  const bind: unknown[] = [userId, schoolId];
+  const sql = `
+    WITH deleted AS (
+      DELETE FROM user_schools us
+      USING users u, schools s
+      WHERE us."userUserId" = $1 AND us."schoolSchoolId" = $2
+        AND u."userId" = us."userUserId" AND u."deletedAt" IS NULL
+        AND s."schoolId" = us."schoolSchoolId" AND s."deletedAt" IS NULL
+      RETURNING us.*
+    ), event AS (${insertEventsSql({ from: 'deleted', kind: 'membership', type: 'membership.deleted', actor: actorBinds(actor, bind) })})
+    SELECT "userSchoolId" FROM deleted`;
+  const rows = await withChanges(undefined, (transaction) => getSequelize().query(sql, { bind, type: QueryTypes.SELECT, transaction }));
   if (rows.length > 0) return;
   throw (await missingUserOrSchool({ userId, schoolId })) ?? new NotFoundError(`User ${userId} is not a member of school ${schoolId}.`);
 }

@@ -1,4 +1,6 @@
 import { QueryTypes, type Transaction } from 'sequelize';
+import { actorBinds, insertEventsSql, type Actor } from '../changes/events';
+import { withChanges } from '../changes/transaction';
 import { toHttpError } from '../db/errors';
 import { getModels } from '../db/sequelize';
 import { insertSql } from '../db/statements';
@@ -21,18 +23,20 @@ const SCHOOLS: RecordKind<SchoolRow, SchoolDto, (typeof CREATE_COLUMNS)[number]>
 };
 
 /**
- * Creates a school, inside `options.transaction` when given (an Idempotency-Key claim).
+ * Creates a school and its `school.created` event in one statement, inside `options.transaction` when
+ * given (an Idempotency-Key claim), else in a change transaction of its own.
  * @throws ConflictError when a live school has the same code
  */
-export async function createSchool(input: CreateSchoolInput, options: { transaction?: Transaction } = {}): Promise<Versioned<SchoolDto>> {
+export async function createSchool(input: CreateSchoolInput, actor: Actor, options: { transaction?: Transaction } = {}): Promise<Versioned<SchoolDto>> {
   const { School, sequelize } = getModels();
+  const bind: unknown[] = [input.name, input.code ?? null];
+  const event = insertEventsSql({ from: 'created', kind: 'school', type: 'school.created', actor: actorBinds(actor, bind) });
+  // One INSERT built from the model; the table's defaults give schoolId, createdAt and updatedAt.
+  const sql = `WITH created AS (${insertSql(School, CREATE_COLUMNS, SCHOOL_ATTRIBUTES)}), event AS (${event}) SELECT * FROM created`;
   try {
-    // One INSERT built from the model; the table's defaults give schoolId, createdAt and updatedAt.
-    const [school] = await sequelize.query<SchoolRow & { version: string }>(insertSql(School, CREATE_COLUMNS, SCHOOL_ATTRIBUTES), {
-      bind: [input.name, input.code ?? null],
-      type: QueryTypes.SELECT,
-      transaction: options.transaction,
-    });
+    const [school] = await withChanges(options.transaction, (transaction) =>
+      sequelize.query<SchoolRow & { version: string }>(sql, { bind, type: QueryTypes.SELECT, transaction }),
+    );
     return { record: toSchoolDto(school), etag: etagOf(school.version) };
   } catch (error) {
     throw toHttpError(error, 'school');
@@ -49,20 +53,22 @@ export const getSchool = (schoolId: string): Promise<Versioned<SchoolDto>> => ge
  * Applies a merge patch to a live school (docs/lifecycle.md).
  * @throws NotFoundError, PreconditionFailedError, ConflictError (a taken code, or a field the roster supplies)
  */
-export const patchSchool = (schoolId: string, patch: SchoolPatch, precondition?: Precondition): Promise<Versioned<SchoolDto>> =>
-  patchRecord(SCHOOLS, schoolId, patch, precondition);
+export const patchSchool = (schoolId: string, patch: SchoolPatch, precondition: Precondition | undefined, actor: Actor): Promise<Versioned<SchoolDto>> =>
+  patchRecord(SCHOOLS, schoolId, patch, precondition, actor);
 
 /**
  * Soft-deletes a live school and ends its memberships.
  * @throws NotFoundError, PreconditionFailedError, ConflictError (a roster-managed school)
  */
-export const deleteSchool = (schoolId: string, precondition?: Precondition): Promise<void> => deleteRecord(SCHOOLS, schoolId, precondition);
+export const deleteSchool = (schoolId: string, precondition: Precondition | undefined, actor: Actor): Promise<void> =>
+  deleteRecord(SCHOOLS, schoolId, precondition, actor);
 
 /**
  * Erases a school for good, whatever its state, with every copy of its data (docs/lifecycle.md).
  * @throws NotFoundError, PreconditionFailedError
  */
-export const eraseSchool = (schoolId: string, precondition?: Precondition): Promise<void> => eraseRecord(SCHOOLS, schoolId, precondition);
+export const eraseSchool = (schoolId: string, precondition: Precondition | undefined, actor: Actor): Promise<void> =>
+  eraseRecord(SCHOOLS, schoolId, precondition, actor);
 
 /** The district whose roster holds a school (soft-deleted or not): null for an API school or none. */
 export async function districtOfSchool(schoolId: string): Promise<string | null> {

@@ -38,7 +38,15 @@ const SPEC_ROUTES: Record<string, string> = {
   'DELETE /districts/{districtId}': 'DistrictsLambdaFunction',
   'GET /districts/{districtId}/syncs': 'DistrictsLambdaFunction',
   'GET /districts/{districtId}/syncs/{runId}': 'DistrictsLambdaFunction',
+  'GET /changes': 'ChangesLambdaFunction',
+  'POST /webhooks': 'WebhooksLambdaFunction',
+  'GET /webhooks': 'WebhooksLambdaFunction',
+  'GET /webhooks/{webhookId}': 'WebhooksLambdaFunction',
+  'DELETE /webhooks/{webhookId}': 'WebhooksLambdaFunction',
 };
+
+/** The one function outside the VPC: it sends signed webhook deliveries to the internet (docs/change-feed.md). */
+const SENDER = 'WebhookDashsenderLambdaFunction';
 
 /** The resources that make up the database the stack creates in `create` mode. */
 const DATABASE_TYPES = [
@@ -67,7 +75,7 @@ describe.each(['create', 'existing'] as const)('the packaged stack (databaseMode
     expect(routed).toEqual(SPEC_ROUTES);
   });
 
-  it('runs every function in the private subnets, in the security group the database admits', () => {
+  it('runs every function but the webhook sender in the private subnets, in the security group the database admits', () => {
     const expected =
       mode === 'create'
         ? { SecurityGroupIds: [{ Ref: 'FunctionSecurityGroup' }], SubnetIds: [{ Ref: 'PrivateSubnetA' }, { Ref: 'PrivateSubnetB' }] }
@@ -75,8 +83,21 @@ describe.each(['create', 'existing'] as const)('the packaged stack (databaseMode
 
     expect(functionIds(template()).length).toBeGreaterThanOrEqual(5);
     for (const [id, fn] of ofType(template(), 'AWS::Lambda::Function')) {
-      expect({ id, vpc: fn.Properties.VpcConfig }).toEqual({ id, vpc: expected });
+      expect({ id, vpc: fn.Properties.VpcConfig }).toEqual({ id, vpc: id === SENDER ? undefined : expected });
     }
+  });
+
+  it('sends webhook deliveries from outside the VPC: deliver (in it) may invoke only the sender, which holds no database or secret access', () => {
+    const resources = template().Resources;
+    const statementsOf = (fn: string) => resources[fn.replace('LambdaFunction', 'IamRoleLambdaExecution')].Properties.Policies[0].PolicyDocument.Statement as any[];
+    const invokers = functionIds(template()).filter((id) => statementsOf(id).some((statement) => [statement.Action].flat().includes('lambda:InvokeFunction')));
+
+    expect(resources.DeliverLambdaFunction.Properties.VpcConfig).toBeDefined();
+    expect(invokers).toEqual(['DeliverLambdaFunction']);
+    expect(statementsOf('DeliverLambdaFunction').find((statement) => [statement.Action].flat().includes('lambda:InvokeFunction')).Resource).toEqual({ 'Fn::GetAtt': [SENDER, 'Arn'] });
+    expect(resources.DeliverLambdaFunction.Properties.Environment.Variables.WEBHOOK_SENDER_FUNCTION).toEqual({ Ref: SENDER });
+    expect(JSON.stringify(statementsOf(SENDER))).not.toMatch(/secretsmanager|ec2:|rds|s3:/);
+    expect(resources[SENDER].Properties.Timeout).toBeGreaterThan(10);
   });
 
   it('points every function at the database and its secret, never at a password: migrate as the administrator', () => {
@@ -103,14 +124,14 @@ describe.each(['create', 'existing'] as const)('the packaged stack (databaseMode
     }));
 
     expect(timeouts).toEqual(timeouts.map(({ id, timeout }) => ({ id, timeout, FUNCTION_TIMEOUT_MS: String(timeout * 1000) })));
-    expect(new Set(timeouts.map(({ timeout }) => timeout))).toEqual(new Set([10, 300, 900]));
+    expect(new Set(timeouts.map(({ timeout }) => timeout))).toEqual(new Set([10, 300, 900, 60, 15]));
     // Written once: serverless.yml derives each FUNCTION_TIMEOUT_MS from a `timeout`, never a second number.
     const settings = readFileSync(path.join(__dirname, '../../serverless.yml'), 'utf8').match(/FUNCTION_TIMEOUT_MS:.*/g);
     expect(settings).toEqual(settings?.map(() => expect.stringMatching(/^FUNCTION_TIMEOUT_MS: \$\{self:(provider|functions\.[a-z-]+)\.timeout\}000$/)));
-    expect(settings?.length).toBe(4);
+    expect(settings?.length).toBe(6);
   });
 
-  it('starts every function but migrate from the HTTP API, a schedule (housekeeping), the sync queue or the sync fan-out state machine', () => {
+  it('starts every function but migrate and the webhook sender (deliver invokes it) from the HTTP API, a schedule (housekeeping, deliver), the sync queue or the sync fan-out state machine', () => {
     const scheduled = JSON.stringify(ofType(template(), 'AWS::Events::Rule').filter(([, rule]) => rule.Properties.ScheduleExpression));
     const onApi = JSON.stringify(ofType(template(), 'AWS::ApiGatewayV2::Integration'));
     const queued = JSON.stringify(ofType(template(), 'AWS::Lambda::EventSourceMapping'));
@@ -127,8 +148,10 @@ describe.each(['create', 'existing'] as const)('the packaged stack (databaseMode
 
     const expected: Record<string, string[]> = {
       MigrateLambdaFunction: [],
+      [SENDER]: [],
       SyncLambdaFunction: ['queue'],
       SyncDashdispatchLambdaFunction: ['state machine'],
+      DeliverLambdaFunction: ['schedule'],
       HousekeepingLambdaFunction: ['schedule'],
     };
     expect(started).toEqual(functionIds(template()).map((id) => ({ id, by: expected[id] ?? ['HTTP API'] })));
@@ -248,14 +271,14 @@ describe.each(['create', 'existing'] as const)('the packaged stack (databaseMode
   });
 
   if (mode === 'existing') {
-    it('creates no database, proxy, secret or network, and grants only the named secret', () => {
-      expect(DATABASE_TYPES.flatMap((type) => ofType(template(), type).map(([id]) => id))).toEqual([]);
+    it('creates no database, proxy, database secret or network, and grants only the named secret (and the webhook key)', () => {
+      expect(DATABASE_TYPES.flatMap((type) => ofType(template(), type).map(([id]) => id))).toEqual(['WebhookKeySecret']);
       for (const id of functionIds(template())) {
         const role = template().Resources[id.replace('LambdaFunction', 'IamRoleLambdaExecution')];
         const statements = role.Properties.Policies[0].PolicyDocument.Statement;
-        expect(statements.filter((statement: any) => [statement.Action].flat().some((action: string) => action.startsWith('secretsmanager:')))).toEqual([
-          { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: MODE_PARAMS.existing.dbSecretArn },
-        ]);
+        const webhookKey = ['WebhooksLambdaFunction', 'DeliverLambdaFunction'].includes(id) ? [{ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: { Ref: 'WebhookKeySecret' } }] : [];
+        const database = id === SENDER ? [] : [{ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: MODE_PARAMS.existing.dbSecretArn }];
+        expect(statements.filter((statement: any) => [statement.Action].flat().some((action: string) => action.startsWith('secretsmanager:')))).toEqual([...database, ...webhookKey]);
       }
     });
     return;
@@ -317,6 +340,20 @@ describe.each(['create', 'existing'] as const)('the packaged stack (databaseMode
     ).toEqual([
       ['Gateway', 'com.amazonaws.${AWS::Region}.s3'],
       ['Interface', 'com.amazonaws.${AWS::Region}.secretsmanager'],
+      ['Interface', 'com.amazonaws.${AWS::Region}.lambda'],
     ]);
+  });
+
+  it("reaches the webhook sender from the private subnets through a Lambda endpoint whose policy allows only invoking it", () => {
+    const endpoint = template().Resources.LambdaEndpoint.Properties;
+    expect(endpoint).toEqual(
+      expect.objectContaining({
+        VpcEndpointType: 'Interface',
+        PrivateDnsEnabled: true,
+        SubnetIds: [{ Ref: 'PrivateSubnetA' }, { Ref: 'PrivateSubnetB' }],
+        SecurityGroupIds: [{ Ref: 'EndpointSecurityGroup' }],
+      }),
+    );
+    expect(endpoint.PolicyDocument.Statement).toEqual([{ Effect: 'Allow', Principal: '*', Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [SENDER, 'Arn'] } }]);
   });
 });

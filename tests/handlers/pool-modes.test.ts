@@ -13,6 +13,9 @@ function loadContainer(poolMode: string): { createUser: Handler; close(): Promis
       createUser: require('../../functions/create-user').handler,
       close: require('../../shared/db/sequelize').closeConnections,
     };
+    // Sequelize requires its dialect when the instance is created: inside the isolated registry, or its
+    // transactions would meet another registry's classes (as tests/support/containers.ts does).
+    require('../../shared/db/sequelize').getSequelize();
   });
   delete process.env.DB_POOL_MODE;
   return container;

@@ -53,7 +53,7 @@ describe('housekeeping', () => {
 
     const result = await runHousekeeping();
 
-    expect(result).toEqual({ removed: { idempotencyKeys: 2, users: 2, schools: 1, syncRuns: 1 }, batches: 4, largestBatch: 2, complete: true });
+    expect(result).toEqual({ removed: { idempotencyKeys: 2, users: 2, schools: 1, syncRuns: 1, changes: 0 }, batches: 5, largestBatch: 2, complete: true });
     expect(await remaining()).toEqual({
       users: ['Live', 'User 0', 'User 29'],
       schools: ['Live school', 'School 29'],
@@ -130,7 +130,7 @@ describe('housekeeping', () => {
     await arrange({ users: [40] });
 
     expect(await runHousekeeping({ deadline: Date.now() - 1 })).toEqual({
-      removed: { idempotencyKeys: 0, users: 0, schools: 0, syncRuns: 0 },
+      removed: { idempotencyKeys: 0, users: 0, schools: 0, syncRuns: 0, changes: 0 },
       batches: 0,
       largestBatch: 0,
       complete: false,
@@ -148,7 +148,7 @@ describe('housekeeping', () => {
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/housekeeping.ts'], { cwd: ROOT, env: { ...process.env }, encoding: 'utf8' });
     expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
     expect(run.stdout).toBe(
-      'Housekeeping done: erased 1 users and 0 schools soft-deleted past retention; deleted 1 sync runs and 0 expired Idempotency-Keys (4 batches, at most 1 rows each)\n',
+      'Housekeeping done: erased 1 users and 0 schools soft-deleted past retention; deleted 1 sync runs, 0 expired Idempotency-Keys and 0 change events past retention (5 batches, at most 1 rows each)\n',
     );
     expect(await remaining()).toEqual({ users: [], schools: [], runs: 0, keys: [] });
   });

@@ -68,6 +68,7 @@ describe.each(['reuse', 'per-invocation'] as const)('in %s mode, a connection th
     expect(proxy.terminatedLogins).toBe(terminatedBefore + 1);
     expect(after.status).toBe(201);
     const read = await invoke(warm.list, { route: 'GET /users/{userId}', pathParameters: { userId: after.body.userId } });
+    // The record with the ETag its POST answered (every single-record GET carries one, docs/lifecycle.md).
     expect(read).toEqual({ status: 200, headers: { 'Content-Type': 'application/json', ETag: after.headers.ETag }, body: after.body });
     expect(await firstNames()).toEqual(['Before', 'After']);
   });

@@ -201,10 +201,10 @@ describe.each(ERASING_CASES.map((routeCase) => [routeCase.route, routeCase] as c
 });
 
 describe('the route table', () => {
-  it('requires roster/admin for the districts, else roster/read for every GET and roster/write for every POST, PUT, PATCH and DELETE', () => {
+  it('requires roster/admin for the districts and the webhooks, else roster/read for every GET and roster/write for every POST, PUT, PATCH and DELETE', () => {
     for (const [route, { scope }] of Object.entries(ROUTES)) {
-      const method = route.split(' ')[0];
-      const expected = route.includes(' /districts') ? ADMIN_SCOPE : method === 'GET' ? READ_SCOPE : WRITE_SCOPE;
+      const [method, path] = route.split(' ');
+      const expected = path.startsWith('/districts') || path.startsWith('/webhooks') ? ADMIN_SCOPE : method === 'GET' ? READ_SCOPE : WRITE_SCOPE;
       expect({ route, scope }).toEqual({ route, scope: expected });
     }
   });

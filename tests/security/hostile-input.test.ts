@@ -59,7 +59,7 @@ const fieldValue = fc.oneof(
   fc.dictionary(fc.string(), fc.string(), { maxKeys: 3 }),
 );
 const fieldName = fc.oneof(
-  { weight: 4, arbitrary: fc.constantFrom('firstName', 'lastName', 'email', 'userName', 'name', 'code', 'role', 'sourcedId', 'userId', 'schoolId', 'deletedAt', 'rosterSource', 'syncSchedule', 'maxDeleteRatio', 'enabled', '__proto__', 'constructor') },
+  { weight: 4, arbitrary: fc.constantFrom('firstName', 'lastName', 'email', 'userName', 'name', 'code', 'role', 'sourcedId', 'userId', 'schoolId', 'deletedAt', 'rosterSource', 'syncSchedule', 'maxDeleteRatio', 'enabled', 'url', 'types', '__proto__', 'constructor') },
   { weight: 1, arbitrary: fc.string() },
 );
 const body = fc.oneof(
@@ -72,7 +72,7 @@ const body = fc.oneof(
 );
 
 const query = fc.dictionary(
-  fc.oneof(fc.constantFrom('limit', 'cursor', 'email', 'q', 'role', 'erase', 'districtId'), fc.string()),
+  fc.oneof(fc.constantFrom('limit', 'cursor', 'after', 'email', 'q', 'role', 'erase', 'districtId'), fc.string()),
   fc.oneof(text, fc.constantFrom('true', 'false', 'TRUE', '1')),
   { maxKeys: 4 },
 );

@@ -15,6 +15,8 @@ const BASE_ACTIONS = ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLo
 const EXTRA_ACTIONS: Record<string, string[]> = {
   // The sync reads the district's export, and consumes its queue (docs/decisions/0020-scheduling-districts.md).
   sync: ['s3:GetObject', 's3:ListBucket', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+  // The deliverer invokes the webhook sender (docs/decisions/0022-webhook-egress-through-a-sender.md).
+  deliver: ['lambda:InvokeFunction'],
 };
 /**
  * What Lambda needs to attach a VPC function's network interfaces (the actions of AWS's
@@ -61,7 +63,7 @@ describe('the packaged HTTP API', () => {
     }
   });
 
-  it('leaves the migrate and sync functions off the HTTP API (only their IAM invokers reach them)', () => {
+  it('leaves the migrate, sync, deliver and webhook-sender functions off the HTTP API (only their IAM invokers reach them)', () => {
     const integrated = JSON.stringify(ofType('AWS::ApiGatewayV2::Integration').map(([, integration]) => integration.Properties.IntegrationUri));
     const permissions = JSON.stringify(
       ofType('AWS::Lambda::Permission')
@@ -70,7 +72,7 @@ describe('the packaged HTTP API', () => {
     );
 
     expect(resources.MigrateLambdaFunction).toBeDefined();
-    for (const logicalId of ['MigrateLambdaFunction', 'SyncLambdaFunction']) {
+    for (const logicalId of ['MigrateLambdaFunction', 'SyncLambdaFunction', 'DeliverLambdaFunction', 'WebhookDashsenderLambdaFunction']) {
       expect({ logicalId, onHttpApi: integrated.includes(logicalId) || permissions.includes(logicalId) }).toEqual({ logicalId, onHttpApi: false });
     }
   });
@@ -149,11 +151,14 @@ describe('the packaged IAM roles', () => {
         for (const target of targets) {
           expect({ name, target, wildcard: target === '"*"' }).toEqual({ name, target, wildcard: false });
           // The functions read their own user's secret; migrate the administrator's, and the one it provisions.
-          const secrets = name === 'migrate' ? ['{"Ref":"DbSecret"}', '{"Ref":"DbAppSecret"}'] : ['{"Ref":"DbAppSecret"}'];
+          // webhooks and deliver also read the key that encrypts webhook signing secrets.
+          const secrets =
+            name === 'migrate' ? ['{"Ref":"DbSecret"}', '{"Ref":"DbAppSecret"}'] : ['webhooks', 'deliver'].includes(name) ? ['{"Ref":"DbAppSecret"}', '{"Ref":"WebhookKeySecret"}'] : ['{"Ref":"DbAppSecret"}'];
           if (actions.includes('secretsmanager:GetSecretValue')) expect({ name, target, allowed: secrets.includes(target) }).toEqual({ name, target, allowed: true });
           if (actions.some((action) => action.startsWith('logs:'))) expect(target).toContain(`/aws/lambda/${SERVICE_PREFIX}${name}:`);
           if (actions.some((action) => action.startsWith('s3:'))) expect(target).toMatch(/^"arn:aws:s3:::[a-z0-9.-]+(\/[^*]*\*?)?"$/);
           if (actions.some((action) => action.startsWith('sqs:'))) expect(target).toBe('{"Fn::GetAtt":["SyncQueue","Arn"]}');
+          if (actions.includes('lambda:InvokeFunction')) expect(target).toBe('{"Fn::GetAtt":["WebhookDashsenderLambdaFunction","Arn"]}');
         }
       }
     }

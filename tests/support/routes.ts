@@ -1,16 +1,18 @@
+import { randomUUID } from 'node:crypto';
 import { ROUTES, statusesOf, type RouteKey } from '../../shared/http/routes';
 import { withClient } from './db';
 import type { HttpEventInput, Invocable } from './events';
 
 /**
  * Rows every route case can point at: a user, a school made through the API, the user's membership of
- * that school, and a district (holding nothing) with one sync run.
+ * that school, a district (holding nothing) with one sync run, and a webhook subscription.
  */
 export interface Fixture {
   userId: string;
   schoolId: string;
   districtId: string;
   runId: string;
+  webhookId: string;
 }
 
 /** What the suites need of a route beyond the route table: a request it accepts, and how to repeat it. */
@@ -127,6 +129,11 @@ const CASES: Record<RouteKey, RouteCaseInput> = {
     valid: () => ({ query: { limit: '10' } }),
     success: 200,
   },
+  'GET /changes': {
+    params: [],
+    valid: () => ({ query: { limit: '10' } }),
+    success: 200,
+  },
   'GET /districts/{districtId}': {
     params: ['districtId'],
     valid: ({ districtId }) => ({ pathParameters: { districtId } }),
@@ -152,6 +159,27 @@ const CASES: Record<RouteKey, RouteCaseInput> = {
     params: ['districtId', 'runId'],
     valid: ({ districtId, runId }) => ({ pathParameters: { districtId, runId } }),
     success: 200,
+  },
+  'POST /webhooks': {
+    params: [],
+    valid: () => ({ body: { url: 'http://127.0.0.1:9/hooks', types: ['user.created'] } }),
+    success: 201,
+  },
+  'GET /webhooks': {
+    params: [],
+    valid: () => ({ query: { limit: '10' } }),
+    success: 200,
+  },
+  'GET /webhooks/{webhookId}': {
+    params: ['webhookId'],
+    valid: ({ webhookId }) => ({ pathParameters: { webhookId } }),
+    success: 200,
+  },
+  'DELETE /webhooks/{webhookId}': {
+    params: ['webhookId'],
+    valid: ({ webhookId }) => ({ pathParameters: { webhookId } }),
+    prepare: restoreWebhooks,
+    success: 204,
   },
 };
 
@@ -207,6 +235,17 @@ function restoreDistricts(fixtures: readonly Fixture[]): Promise<void> {
   });
 }
 
+/** A webhook subscription row as POST /webhooks leaves one (its secret never decrypted by these suites). */
+const INSERT_WEBHOOK = `INSERT INTO webhooks ("webhookId", "url", "secret", "cursorPosition", "cursorEventId", "nextAttemptAt")
+  SELECT id, 'http://127.0.0.1:9/hooks', '\\x00', 0, 0, now() + interval '100 years' FROM unnest($1::uuid[]) AS id ON CONFLICT DO NOTHING`;
+
+/** Puts back the fixtures' webhook subscriptions, where a DELETE removed them. */
+function restoreWebhooks(fixtures: readonly Fixture[]): Promise<void> {
+  return withClient(async (client) => {
+    await client.query(INSERT_WEBHOOK, [fixtures.map((f) => f.webhookId)]);
+  });
+}
+
 /** Inserts the fixture's rows beside the service, as the roster sync or another caller would have. */
 export async function insertFixture(): Promise<Fixture> {
   return withClient(async (client) => {
@@ -222,8 +261,10 @@ export async function insertFixture(): Promise<Fixture> {
       schoolId: school.rows[0].schoolId as string,
       districtId: district.rows[0].districtId as string,
       runId: run.rows[0].id as string,
+      webhookId: randomUUID(),
     };
     await client.query(`INSERT INTO user_schools ("userUserId", "schoolSchoolId") VALUES ($1, $2)`, [fixture.userId, fixture.schoolId]);
+    await client.query(INSERT_WEBHOOK, [[fixture.webhookId]]);
     return fixture;
   });
 }

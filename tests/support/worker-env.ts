@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { withDatabase } from '../../scripts/database-url';
 import { workerDatabase } from './databases';
 
@@ -9,3 +10,5 @@ process.env.DATABASE_URL = withDatabase(serverUrl, workerDatabase(process.env.JE
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 // Metrics are EMF lines on stdout; tests/observability/metrics.test.ts turns them on for itself.
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+// The key that encrypts webhook signing secrets at rest (npm start keeps one under .data/).
+process.env.WEBHOOK_KEY ??= randomBytes(32).toString('base64');
