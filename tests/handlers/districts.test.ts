@@ -89,7 +89,10 @@ describe('POST /districts', () => {
 
   it('when deployed, refuses a OneRoster source on a loopback, private or metadata address, or over plain http', async () => {
     const previous = process.env.AWS_EXECUTION_ENV;
+    const webhookKey = process.env.WEBHOOK_KEY;
     process.env.AWS_EXECUTION_ENV = 'AWS_Lambda_nodejs24.x';
+    // Deployed, the webhook key comes from Secrets Manager: a local WEBHOOK_KEY is refused there.
+    delete process.env.WEBHOOK_KEY;
     try {
       await jest.isolateModulesAsync(async () => {
         const { handler: deployed } = require('../../functions/districts') as { handler: typeof districts };
@@ -105,6 +108,7 @@ describe('POST /districts', () => {
     } finally {
       if (previous === undefined) delete process.env.AWS_EXECUTION_ENV;
       else process.env.AWS_EXECUTION_ENV = previous;
+      if (webhookKey !== undefined) process.env.WEBHOOK_KEY = webhookKey;
     }
     expect(await districtCount()).toBe(1);
   });
