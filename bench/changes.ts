@@ -17,12 +17,10 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { withDatabase } from '../scripts/database-url';
 import { generateRoster } from '../scripts/roster-generator';
-import { freePort } from '../scripts/free-port';
-import { startLocalPostgres, type LocalPostgres } from '../scripts/local-postgres';
 import { migrateUp } from '../shared/db/migrator';
-import { openSequelize, recreateDatabase } from '../scripts/databases';
+import { openSequelize } from '../scripts/databases';
+import { withBenchDatabase } from './support/bench-database';
 import { httpEvent, lambdaContext } from '../scripts/lambda-events';
 
 const EVENTS = 1_000_000;
@@ -60,12 +58,6 @@ async function seed(url: string): Promise<void> {
   } finally {
     await sequelize.close();
   }
-}
-
-async function dropBenchDatabase(serverUrl: string) {
-  const sequelize = openSequelize(withDatabase(serverUrl, 'postgres'));
-  await sequelize.query('DROP DATABASE IF EXISTS roster_bench WITH (FORCE)');
-  await sequelize.close();
 }
 
 async function feedAtDepth(): Promise<void> {
@@ -183,16 +175,7 @@ async function syncEventsShare(): Promise<void> {
 }
 
 async function main() {
-  let server: LocalPostgres | undefined;
-  let dataDir: string | undefined;
-  let serverUrl = process.env.DATABASE_URL;
-  if (!serverUrl) {
-    dataDir = mkdtempSync(path.join(os.tmpdir(), 'roster-bench-pg-'));
-    server = await startLocalPostgres({ dataDir, port: await freePort(), persistent: false });
-    serverUrl = server.serverUrl;
-  }
-  try {
-    const url = await recreateDatabase(withDatabase(serverUrl, 'postgres'), 'roster_bench');
+  await withBenchDatabase(async (url) => {
     if (PARTS.has('feed')) {
       const seedStart = performance.now();
       await seed(url);
@@ -215,11 +198,7 @@ async function main() {
     if (PARTS.has('share')) await syncEventsShare();
     const { closeConnections } = await import('../shared/db/sequelize.js');
     await closeConnections();
-  } finally {
-    if (!server) await dropBenchDatabase(serverUrl);
-    await server?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 }
 
 main().catch((error) => {

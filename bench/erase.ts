@@ -5,16 +5,12 @@
  * service in-process, as a warm Lambda would, against a real PostgreSQL: a throwaway embedded one, or a
  * `roster_bench` database created on the server of DATABASE_URL.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Sequelize } from 'sequelize';
-import { withDatabase } from '../scripts/database-url';
-import { freePort } from '../scripts/free-port';
-import { startLocalPostgres, type LocalPostgres } from '../scripts/local-postgres';
 import { migrateUp } from '../shared/db/migrator';
-import { openSequelize, recreateDatabase } from '../scripts/databases';
+import { openSequelize } from '../scripts/databases';
+import { withBenchDatabase } from './support/bench-database';
 import { httpEvent, lambdaContext } from '../scripts/lambda-events';
 
 const USERS = 20_000;
@@ -52,12 +48,6 @@ async function person(sequelize: Sequelize, n: number): Promise<string> {
   return userId;
 }
 
-async function dropBenchDatabase(serverUrl: string) {
-  const sequelize = openSequelize(withDatabase(serverUrl, 'postgres'));
-  await sequelize.query('DROP DATABASE IF EXISTS roster_bench WITH (FORCE)');
-  await sequelize.close();
-}
-
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const summary = (name: string, times: number[]) => {
   const sorted = [...times].sort((a, b) => a - b);
@@ -65,16 +55,7 @@ const summary = (name: string, times: number[]) => {
 };
 
 async function main() {
-  let server: LocalPostgres | undefined;
-  let dataDir: string | undefined;
-  let serverUrl = process.env.DATABASE_URL;
-  if (!serverUrl) {
-    dataDir = mkdtempSync(path.join(os.tmpdir(), 'roster-bench-pg-'));
-    server = await startLocalPostgres({ dataDir, port: await freePort(), persistent: false });
-    serverUrl = server.serverUrl;
-  }
-  try {
-    const url = await recreateDatabase(withDatabase(serverUrl, 'postgres'), 'roster_bench');
+  await withBenchDatabase(async (url) => {
     const arranger = openSequelize(url);
     await seed(arranger);
 
@@ -122,11 +103,7 @@ async function main() {
 
     console.log(`${USERS.toLocaleString('en')} users, ${SCHOOLS} schools, ${KEYS.toLocaleString('en')} stored Idempotency-Key responses; node ${process.version}, ${os.cpus().length} CPUs`);
     console.table([summary('erase a user with 5 memberships (DELETE ?erase=true)', times), summary(`housekeeping run erasing one batch of ${HOUSEKEEPING_BATCH_SIZE} users (2,000 memberships)`, runs)]);
-  } finally {
-    if (!server) await dropBenchDatabase(serverUrl);
-    await server?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 }
 
 main().catch((error) => {

@@ -4,15 +4,10 @@
  * Runs the list handler in-process, as a warm Lambda would, against a real PostgreSQL: a throwaway
  * embedded one, or a `roster_bench` database created on the server of DATABASE_URL.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { withDatabase } from '../scripts/database-url';
-import { freePort } from '../scripts/free-port';
-import { startLocalPostgres, type LocalPostgres } from '../scripts/local-postgres';
 import { migrateUp } from '../shared/db/migrator';
-import { openSequelize, recreateDatabase } from '../scripts/databases';
+import { openSequelize } from '../scripts/databases';
+import { withBenchDatabase } from './support/bench-database';
 import { httpEvent, lambdaContext } from '../scripts/lambda-events';
 
 const MEMBERS = 100_000;
@@ -50,25 +45,10 @@ async function seed(url: string): Promise<{ schoolId: string; deepKey: { lastNam
   }
 }
 
-async function dropBenchDatabase(serverUrl: string) {
-  const sequelize = openSequelize(withDatabase(serverUrl, 'postgres'));
-  await sequelize.query('DROP DATABASE IF EXISTS roster_bench WITH (FORCE)');
-  await sequelize.close();
-}
-
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 async function main() {
-  let server: LocalPostgres | undefined;
-  let dataDir: string | undefined;
-  let serverUrl = process.env.DATABASE_URL;
-  if (!serverUrl) {
-    dataDir = mkdtempSync(path.join(os.tmpdir(), 'roster-bench-pg-'));
-    server = await startLocalPostgres({ dataDir, port: await freePort(), persistent: false });
-    serverUrl = server.serverUrl;
-  }
-  try {
-    const url = await recreateDatabase(withDatabase(serverUrl, 'postgres'), 'roster_bench');
+  await withBenchDatabase(async (url) => {
     const seedStart = performance.now();
     const { schoolId, deepKey } = await seed(url);
     console.log(`seeded ${MEMBERS.toLocaleString('en')} members + ${OTHER_USERS.toLocaleString('en')} other users in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
@@ -109,11 +89,7 @@ async function main() {
     const [first, deep] = rows.map((row) => Number(row['p50 ms']));
     const ratio = deep / first;
     console.log(`deep / first p50 ratio: ${ratio.toFixed(2)} (target <= 1.5): ${ratio <= 1.5 ? 'met' : 'NOT met'}`);
-  } finally {
-    if (!server) await dropBenchDatabase(serverUrl);
-    await server?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 }
 
 main().catch((error) => {
