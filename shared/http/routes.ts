@@ -91,6 +91,8 @@ interface Success {
   replayable?: boolean;
   /** The answer carries one record and its `ETag` (docs/lifecycle.md). */
   etag?: boolean;
+  /** A OneRoster page: the answer carries `X-Total-Count` and `Link` (docs/oneroster.md). */
+  paged?: boolean;
 }
 
 export interface Route {
@@ -461,7 +463,7 @@ export const ROUTES = {
     request: { query: OneRosterCollectionQuery },
     operationId: 'oneRosterGetAllOrgs',
     summary: 'OneRoster: list the districts and schools',
-    success: { 200: { description: 'A page, with `X-Total-Count` and `Link`.', body: OneRosterOrgSet } },
+    success: { 200: { description: 'A page.', paged: true, body: OneRosterOrgSet } },
   },
   'GET /ims/oneroster/rostering/v1p2/orgs/{sourcedId}': {
     ...ONEROSTER_ROUTE,
@@ -476,7 +478,7 @@ export const ROUTES = {
     request: { query: OneRosterCollectionQuery },
     operationId: 'oneRosterGetAllSchools',
     summary: 'OneRoster: list the schools',
-    success: { 200: { description: 'A page, with `X-Total-Count` and `Link`.', body: OneRosterOrgSet } },
+    success: { 200: { description: 'A page.', paged: true, body: OneRosterOrgSet } },
   },
   'GET /ims/oneroster/rostering/v1p2/schools/{sourcedId}': {
     ...ONEROSTER_ROUTE,
@@ -492,7 +494,7 @@ export const ROUTES = {
     operationId: 'oneRosterGetAllUsers',
     summary: 'OneRoster: list the users',
     description: 'Users that hold a role in a school, and those removed in the last CHANGES_RETENTION_DAYS days (`tobedeleted`).',
-    success: { 200: { description: 'A page, with `X-Total-Count` and `Link`.', body: OneRosterUserSet } },
+    success: { 200: { description: 'A page.', paged: true, body: OneRosterUserSet } },
   },
   'GET /ims/oneroster/rostering/v1p2/users/{sourcedId}': {
     ...ONEROSTER_ROUTE,
@@ -507,7 +509,7 @@ export const ROUTES = {
     request: { query: OneRosterCollectionQuery },
     operationId: 'oneRosterGetAllStudents',
     summary: 'OneRoster: list the users who are a student in a school',
-    success: { 200: { description: 'A page, with `X-Total-Count` and `Link`.', body: OneRosterUserSet } },
+    success: { 200: { description: 'A page.', paged: true, body: OneRosterUserSet } },
   },
   'GET /ims/oneroster/rostering/v1p2/students/{sourcedId}': {
     ...ONEROSTER_ROUTE,
@@ -522,7 +524,7 @@ export const ROUTES = {
     request: { query: OneRosterCollectionQuery },
     operationId: 'oneRosterGetAllTeachers',
     summary: 'OneRoster: list the users who teach in a school (guest lecturers included)',
-    success: { 200: { description: 'A page, with `X-Total-Count` and `Link`.', body: OneRosterUserSet } },
+    success: { 200: { description: 'A page.', paged: true, body: OneRosterUserSet } },
   },
   'GET /ims/oneroster/rostering/v1p2/teachers/{sourcedId}': {
     ...ONEROSTER_ROUTE,
@@ -537,7 +539,7 @@ export const ROUTES = {
     request: { params: OneRosterPath, query: OneRosterCollectionQuery },
     operationId: 'oneRosterGetStudentsForSchool',
     summary: "OneRoster: list a school's students",
-    success: { 200: { description: 'A page, with `X-Total-Count` and `Link`.', body: OneRosterUserSet } },
+    success: { 200: { description: 'A page.', paged: true, body: OneRosterUserSet } },
     errors: { 404: 'No such school (`unknownobject`).' },
   },
   'GET /ims/oneroster/rostering/v1p2/schools/{sourcedId}/teachers': {
@@ -545,7 +547,7 @@ export const ROUTES = {
     request: { params: OneRosterPath, query: OneRosterCollectionQuery },
     operationId: 'oneRosterGetTeachersForSchool',
     summary: "OneRoster: list a school's teachers",
-    success: { 200: { description: 'A page, with `X-Total-Count` and `Link`.', body: OneRosterUserSet } },
+    success: { 200: { description: 'A page.', paged: true, body: OneRosterUserSet } },
     errors: { 404: 'No such school (`unknownobject`).' },
   },
 } as const satisfies Record<string, Route>;
