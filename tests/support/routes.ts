@@ -219,6 +219,7 @@ const CASES: Record<RouteKey, RouteCaseInput> = {
   'GET /ims/oneroster/rostering/v1p2/students': {
     params: [],
     valid: () => ({ query: { offset: '0' } }),
+    prepare: (fixtures) => setFixtureRoles(fixtures, 'student'),
     success: 200,
   },
   'GET /ims/oneroster/rostering/v1p2/students/{sourcedId}': {
@@ -231,6 +232,7 @@ const CASES: Record<RouteKey, RouteCaseInput> = {
   'GET /ims/oneroster/rostering/v1p2/teachers': {
     params: [],
     valid: () => ({ query: { orderBy: 'desc' } }),
+    prepare: (fixtures) => setFixtureRoles(fixtures, 'teacher'),
     success: 200,
   },
   'GET /ims/oneroster/rostering/v1p2/teachers/{sourcedId}': {
@@ -244,12 +246,14 @@ const CASES: Record<RouteKey, RouteCaseInput> = {
     params: [],
     sourcedId: 'schoolId',
     valid: ({ schoolId }) => ({ pathParameters: { sourcedId: schoolId } }),
+    prepare: (fixtures) => setFixtureRoles(fixtures, 'student'),
     success: 200,
   },
   'GET /ims/oneroster/rostering/v1p2/schools/{sourcedId}/teachers': {
     params: [],
     sourcedId: 'schoolId',
     valid: ({ schoolId }) => ({ pathParameters: { sourcedId: schoolId }, query: { fields: 'sourcedId,roles' } }),
+    prepare: (fixtures) => setFixtureRoles(fixtures, 'teacher'),
     success: 200,
   },
 };
@@ -265,16 +269,15 @@ export const ROUTE_CASES: readonly RouteCase[] = (Object.keys(ROUTES) as RouteKe
   return { ...input, route, handler, statuses: statusesOf(route).filter((status) => status !== 429 && status < 500) };
 });
 
-/** Gives each fixture's membership `role` (and links it again where a DELETE removed it), for a OneRoster route that serves one role. */
-async function setFixtureRoles(fixtures: readonly Fixture[], role: string): Promise<void> {
-  await relinkFixtures(fixtures);
-  await withClient((client) =>
-    client.query(`UPDATE user_schools SET role = $3 WHERE "userUserId" = ANY($1::uuid[]) AND "schoolSchoolId" = ANY($2::uuid[]) AND role <> $3`, [
-      fixtures.map((f) => f.userId),
-      fixtures.map((f) => f.schoolId),
-      role,
-    ]),
-  );
+/** Gives each fixture's membership `role`, linking it again where a DELETE removed it: for a OneRoster route that serves one role. */
+function setFixtureRoles(fixtures: readonly Fixture[], role: string): Promise<void> {
+  return withClient(async (client) => {
+    await client.query(
+      `INSERT INTO user_schools ("userUserId", "schoolSchoolId", role) SELECT u, s, $3 FROM unnest($1::uuid[], $2::uuid[]) AS t (u, s)
+       ON CONFLICT ("userUserId", "schoolSchoolId") DO UPDATE SET role = EXCLUDED.role WHERE user_schools.role <> EXCLUDED.role`,
+      [fixtures.map((f) => f.userId), fixtures.map((f) => f.schoolId), role],
+    );
+  });
 }
 
 /** Links each fixture's user to its school again, where a DELETE removed the link. */
