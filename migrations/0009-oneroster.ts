@@ -19,28 +19,23 @@ const INDEXES: Array<[name: string, definition: string]> = [
   ['schools_date_last_modified_idx', `schools ((GREATEST("updatedAt", "deletedAt")), "schoolId")`],
 ];
 
+const touch = (ids: string) => `
+      UPDATE users u SET "updatedAt" = now()
+      FROM (SELECT "userId" FROM users WHERE "userId" IN (${ids}) AND "updatedAt" < now() ORDER BY "userId" FOR NO KEY UPDATE) c
+      WHERE u."userId" = c."userId" AND u."updatedAt" < now();`;
+
+/** An UPDATE of links changes a user only when its role, user or school changed. */
+const CHANGED = `FROM new_links n JOIN old_links o USING ("userSchoolId")
+        WHERE (n.role, n."userUserId", n."schoolSchoolId") IS DISTINCT FROM (o.role, o."userUserId", o."schoolSchoolId")`;
+
+// The users are locked in userId order, as the roster sync locks them (shared/roster/apply.ts), so that two
+// statements touching the same users wait for each other instead of deadlocking.
 const TOUCH_USERS = `
   CREATE OR REPLACE FUNCTION user_schools_touch_users() RETURNS trigger LANGUAGE plpgsql AS $$
   BEGIN
-    IF TG_OP = 'INSERT' THEN
-      UPDATE users u SET "updatedAt" = now()
-      FROM (SELECT DISTINCT "userUserId" AS id FROM new_links) c
-      WHERE u."userId" = c.id AND u."updatedAt" < now();
-    ELSIF TG_OP = 'DELETE' THEN
-      UPDATE users u SET "updatedAt" = now()
-      FROM (SELECT DISTINCT "userUserId" AS id FROM old_links) c
-      WHERE u."userId" = c.id AND u."updatedAt" < now();
-    ELSE
-      -- Only links whose role, user or school changed: an UPDATE that rewrites a link as it was moves nothing.
-      UPDATE users u SET "updatedAt" = now()
-      FROM (
-        SELECT n."userUserId" AS id FROM new_links n JOIN old_links o USING ("userSchoolId")
-        WHERE (n.role, n."userUserId", n."schoolSchoolId") IS DISTINCT FROM (o.role, o."userUserId", o."schoolSchoolId")
-        UNION
-        SELECT o."userUserId" FROM new_links n JOIN old_links o USING ("userSchoolId")
-        WHERE (n.role, n."userUserId", n."schoolSchoolId") IS DISTINCT FROM (o.role, o."userUserId", o."schoolSchoolId")
-      ) c
-      WHERE u."userId" = c.id AND u."updatedAt" < now();
+    IF TG_OP = 'INSERT' THEN${touch('SELECT "userUserId" FROM new_links')}
+    ELSIF TG_OP = 'DELETE' THEN${touch('SELECT "userUserId" FROM old_links')}
+    ELSE${touch(`SELECT n."userUserId" ${CHANGED} UNION SELECT o."userUserId" ${CHANGED}`)}
     END IF;
     RETURN NULL;
   END
