@@ -1,7 +1,7 @@
 import type { HttpEvent } from '../http/types';
 
 /** Where the OneRoster 1.2 rostering service lives on this API (SPEC §8). */
-export const ONEROSTER_BASE_PATH = '/ims/oneroster/rostering/v1p2';
+const ONEROSTER_BASE_PATH = '/ims/oneroster/rostering/v1p2';
 
 const HOST = /^(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 const LOOPBACK = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d{1,5})?$/;

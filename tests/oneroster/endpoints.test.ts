@@ -3,6 +3,8 @@ import { handler as change } from '../../functions/change';
 import { handler as link } from '../../functions/link';
 import { handler as oneroster } from '../../functions/oneroster';
 import { closeConnections } from '../../shared/db/sequelize';
+import { ServiceUnavailableError } from '../../shared/errors';
+import { httpHandler } from '../../shared/http/handler';
 import { ONEROSTER_CORE_SCOPE, ONEROSTER_SCOPE } from '../../shared/http/routes';
 import { runRosterSync } from '../../shared/roster/sync';
 import { resetDatabase, withClient } from '../support/db';
@@ -326,5 +328,26 @@ describe('who sees what', () => {
     expect(sourcedIds(await get('/users', removed, { ...CLAIMS, districts: [w.districtId] }))).toEqual([w.users['u-2']]);
     expect(sourcedIds(await get('/users', removed, { ...CLAIMS, districts: [randomUUID()] }))).toEqual([]);
     expect(sourcedIds(await get('/users', removed, { ...CLAIMS, schools: [w.school1] }))).toEqual([]);
+  });
+});
+
+describe('failures past the request', () => {
+  // The middleware stack every function has, with a handler that fails as the database or a bug would.
+  const failing = (error: Error) => httpHandler(async () => Promise.reject(error));
+  const call = (error: Error) => invoke(failing(error), { route: `GET ${BASE}/users`, claims: CLAIMS });
+
+  it('answers 503 server_busy with Retry-After when the database is unavailable', async () => {
+    const reply = await call(new ServiceUnavailableError(2));
+    expect(reply).toEqual({
+      status: 503,
+      headers: { 'Content-Type': 'application/json', 'Retry-After': '2' },
+      body: statusInfo('server_busy', 'The database is unavailable; retry later.'),
+    });
+  });
+
+  it('answers 500 internal_server_error and nothing of the error itself', async () => {
+    const reply = await call(new Error('relation "users" does not exist at postgres://app:secret@db'));
+    expect(reply).toEqual({ status: 500, headers: { 'Content-Type': 'application/json' }, body: statusInfo('internal_server_error', 'An unexpected error occurred.') });
+    expect(oneRosterValidator(ajv, 'imsx_StatusInfoDType')(reply.body)).toBe(true);
   });
 });
