@@ -65,8 +65,13 @@ const EnvSchema = z.object({
    * ROSTER_PULL_BUCKET (docs/oneroster.md#a-oneroster-rest-district); unset, the sync pulls in-process.
    */
   ROSTER_PULL_FUNCTION: z.string().min(1).optional(),
-  /** The bucket a pulled REST roster is written to, under `pulls/<districtId>/`; unset, it stays in the puller's /tmp. */
+  /** The puller function's bucket: a pulled REST roster is written under `pulls/<districtId>/` there. */
   ROSTER_PULL_BUCKET: z.string().min(1).optional(),
+  /**
+   * Overrides the Lambda API endpoint the sync invokes the puller through: serverless-offline's
+   * (http://localhost:3002) or a test's stand-in. Unset in AWS, where the VPC's Lambda endpoint answers.
+   */
+  LAMBDA_ENDPOINT: z.url().optional(),
   /**
    * Where a district's OneRoster client credentials are kept: the Secrets Manager secret
    * `<prefix><districtId>/oneroster`. Defaults to `school-roster/<STAGE>/districts/`.
@@ -206,6 +211,7 @@ function loadConfig(env: NodeJS.ProcessEnv) {
       schedule: e.ROSTER_SYNC_SCHEDULE,
       pullFunction: e.ROSTER_PULL_FUNCTION,
       pullBucket: e.ROSTER_PULL_BUCKET,
+      lambdaEndpoint: e.LAMBDA_ENDPOINT,
       credentialsPrefix: e.ROSTER_CREDENTIALS_PREFIX ?? `school-roster/${e.STAGE}/districts/`,
     }),
     retention: Object.freeze({
