@@ -20,7 +20,7 @@ export type DistrictOneRosterSecret = z.infer<typeof DistrictSecret>;
  * The secret's name: `<ROSTER_CREDENTIALS_PREFIX><districtId>/oneroster`, by convention, so no column
  * names it and IAM grants the puller the prefix alone.
  */
-export function districtSecretName(districtId: string): string {
+function districtSecretName(districtId: string): string {
   return `${config.roster.credentialsPrefix}${districtId}/oneroster`;
 }
 
