@@ -6,6 +6,7 @@ import pg from 'pg';
 import { ADMIN_SCOPE, READ_SCOPE, WRITE_SCOPE } from '../shared/http/routes';
 import { withDatabase } from './database-url';
 import { loadDevKey, mintDevToken } from './dev-auth';
+import { startOAuthTokenServer } from './oauth-token';
 import { startLocalPostgres, type LocalPostgres } from './local-postgres';
 
 /**
@@ -86,6 +87,10 @@ async function main(): Promise<void> {
   console.log(`Webhooks are delivered every ${DELIVERY_INTERVAL_MS / 1000} s.`);
   console.log(`Every request needs a bearer token; this one has the read, write and admin scopes for 12 hours (more: npm run token -- --help):`);
   console.log(`Authorization: Bearer ${token}`);
+  // OneRoster REST clients take their tokens with client credentials (docs/development.md#oneroster-clients).
+  const oauthClient = { clientId: 'local-oneroster-client', clientSecret: randomBytes(18).toString('base64url') };
+  const oauth = await startOAuthTokenServer({ ...oauthClient, port: Number(process.env.OAUTH_PORT ?? 3004) });
+  console.log(`OneRoster clients: token URL ${oauth.tokenUrl}, client id ${oauthClient.clientId}, client secret ${oauthClient.clientSecret}`);
 
   // Node runs the CLI directly (no npx / shell in between) so that signals reach it. The roster sync's
   // schedule stays off locally: `npm run sync` runs it by hand; this process delivers webhooks.
@@ -101,6 +106,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     stopDeliveries();
+    await oauth.close();
     await getSequelize().close().catch(() => {});
     if (offline.exitCode === null) offline.kill('SIGINT');
     await new Promise((resolve) => (offline.exitCode === null ? offline.once('exit', resolve) : resolve(null)));

@@ -60,6 +60,23 @@ const EnvSchema = z.object({
   AWS_LAMBDA_INITIALIZATION_TYPE: z.string().optional(),
   /** Where the scheduled sync reads the roster: `s3://bucket/prefix/`, `s3://bucket/key.zip`, a folder or a zip. */
   ROSTER_SOURCE: z.string().min(1).optional(),
+  /**
+   * Deployed: the function outside the VPC that pulls a district's OneRoster REST roster into
+   * ROSTER_PULL_BUCKET (docs/oneroster.md#a-oneroster-rest-district); unset, the sync pulls in-process.
+   */
+  ROSTER_PULL_FUNCTION: z.string().min(1).optional(),
+  /** The puller function's bucket: a pulled REST roster is written under `pulls/<districtId>/` there. */
+  ROSTER_PULL_BUCKET: z.string().min(1).optional(),
+  /**
+   * Overrides the Lambda API endpoint the sync invokes the puller through: serverless-offline's
+   * (http://localhost:3002) or a test's stand-in. Unset in AWS, where the VPC's Lambda endpoint answers.
+   */
+  LAMBDA_ENDPOINT: z.url().optional(),
+  /**
+   * Where a district's OneRoster client credentials are kept: the Secrets Manager secret
+   * `<prefix><districtId>/oneroster`. Defaults to `school-roster/<STAGE>/districts/`.
+   */
+  ROSTER_CREDENTIALS_PREFIX: z.string().min(1).optional(),
   /** A bulk run that would soft-delete more than this share of live roster-managed users or schools applies nothing. */
   ROSTER_MAX_DELETE_RATIO: z.coerce.number().min(0).max(1).default(0.1),
   /**
@@ -192,6 +209,10 @@ function loadConfig(env: NodeJS.ProcessEnv) {
       syncTimeoutMs: e.ROSTER_SYNC_TIMEOUT_MS ?? (deployed ? Math.max(e.FUNCTION_TIMEOUT_MS - SYNC_WRAP_UP_MS, 1000) : 0),
       syncConcurrency: e.ROSTER_SYNC_CONCURRENCY,
       schedule: e.ROSTER_SYNC_SCHEDULE,
+      pullFunction: e.ROSTER_PULL_FUNCTION,
+      pullBucket: e.ROSTER_PULL_BUCKET,
+      lambdaEndpoint: e.LAMBDA_ENDPOINT,
+      credentialsPrefix: e.ROSTER_CREDENTIALS_PREFIX ?? `school-roster/${e.STAGE}/districts/`,
     }),
     retention: Object.freeze({
       deletedRecordDays: e.RETENTION_DAYS,

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { ACTOR_KINDS, EVENT_TYPES } from './changes/events';
 import { LINK_SOURCES, ROLES } from './roles';
 import { scheduleProblem } from './roster/schedule';
+import { isOneRosterRestUrl } from './roster/rest-url';
 
 /**
  * Request and response shapes, declared once: the handlers validate with them, the OpenAPI document and
@@ -124,18 +125,21 @@ export type SchoolOfUserDto = z.infer<typeof SchoolOfUserSchema>;
 
 /**
  * A district's roster source (docs/districts.md#routes): `s3://bucket/prefix/` or `s3://bucket/key.zip`,
- * or the base URL of a OneRoster REST service (https; http too when not deployed, for a SIS on the
- * developer's machine). Whether a URL's host may be reached is checked when the district is saved
+ * or the base URL of a OneRoster 1.1 or 1.2 REST service, ending in `/ims/oneroster/v1p1` or
+ * `/ims/oneroster/rostering/v1p2` (https; http too when not deployed, for a SIS on the developer's
+ * machine). Whether a URL's host may be reached is checked when the district is saved
  * (shared/net/address-guard.ts), as it needs a DNS lookup.
  */
 const RosterSourceUrl = z
   .string()
   .max(2048)
   .refine(noNul, 'must not contain NUL characters')
-  .refine((value) => /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/\S*)?$/.test(value) || /^https?:\/\/\S+$/i.test(value), {
-    message: 'must be an s3://bucket/prefix/ location or an https URL of a OneRoster REST service',
+  .refine((value) => /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/\S*)?$/.test(value) || isOneRosterRestUrl(value), {
+    message: 'must be an s3://bucket/prefix/ location, or the https base URL of a OneRoster REST service ending in /ims/oneroster/v1p1 or /ims/oneroster/rostering/v1p2',
   })
-  .describe('`s3://bucket/prefix/`, `s3://bucket/key.zip`, or the https base URL of a OneRoster 1.1 or 1.2 REST service.');
+  .describe(
+    '`s3://bucket/prefix/`, `s3://bucket/key.zip`, or the https base URL of a OneRoster 1.1 (`.../ims/oneroster/v1p1`) or 1.2 (`.../ims/oneroster/rostering/v1p2`) REST service; its client credentials are kept in Secrets Manager (docs/oneroster.md).',
+  );
 
 /** A rate or cron expression as EventBridge accepts it, in UTC (shared/roster/schedule.ts). */
 const ScheduleExpression = z

@@ -44,15 +44,26 @@ const SECRET_TTL_MS = 60 * 60_000;
 const IAM_TOKEN_TTL_MS = 10 * 60_000;
 
 /**
- * Reads a secret shaped as RDS writes it (`{"username", "password", ...}`). The SDK is imported only
- * here: the Lambda runtime provides it, the bundle excludes it, and local runs never load it.
+ * A secret's JSON text, parsed. The SDK is imported only here: the Lambda runtime provides it, the bundle
+ * excludes it, and local runs that read no secret never load it. `DB_SECRETS_ENDPOINT` points it at a VPC
+ * endpoint or a local stand-in; it serves every secret the service reads, not only the database's.
+ * @throws the SDK's error (ResourceNotFoundException, AccessDeniedException...) or a SyntaxError
  */
-export async function readSecret(secretId: string): Promise<DbCredentials> {
+export async function readSecretJson(secretId: string): Promise<unknown> {
   const { region, secretsEndpoint } = config.database;
   const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
   const client = new SecretsManagerClient({ region, ...(secretsEndpoint ? { endpoint: secretsEndpoint } : {}) });
-  const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
-  const secret = JSON.parse(SecretString ?? '{}') as { username?: unknown; password?: unknown };
+  try {
+    const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+    return JSON.parse(SecretString ?? '{}');
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Reads a secret shaped as RDS writes it (`{"username", "password", ...}`). */
+export async function readSecret(secretId: string): Promise<DbCredentials> {
+  const secret = (await readSecretJson(secretId)) as { username?: unknown; password?: unknown };
   if (typeof secret.password !== 'string') throw new Error(`Secret ${secretId} has no "password" field`);
   return { user: typeof secret.username === 'string' ? secret.username : undefined, password: secret.password };
 }

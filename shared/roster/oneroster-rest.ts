@@ -22,6 +22,11 @@ export interface OneRosterRestOptions extends OneRosterHttpOptions {
   onProgress?: (progress: { collection: string; records: number }) => void;
 }
 
+/** A pulled roster: a RosterSource over local CSV files, which `files` names (file name to path) for a copy elsewhere. */
+export interface PulledRoster extends RosterSource {
+  readonly files: ReadonlyMap<string, string>;
+}
+
 // Every field is read leniently: a value of the wrong type is written blank, and the sync's row checks
 // report the row (a SIS record with a numeric givenName must not fail the whole district).
 const text = z.string().optional().catch(undefined);
@@ -125,7 +130,7 @@ function enabled(value: string | boolean | undefined): Cell {
  * the CSV path's.
  * @throws OneRosterSourceError when the SIS cannot be reached or read (nothing is left on disk).
  */
-export async function pullOneRosterRest(options: OneRosterRestOptions): Promise<RosterSource> {
+export async function pullOneRosterRest(options: OneRosterRestOptions): Promise<PulledRoster> {
   const version = options.version ?? versionOf(options.baseUrl);
   const folder = await mkdtemp(path.join(os.tmpdir(), 'oneroster-rest-'));
   const client = new OneRosterHttpClient(options);
@@ -177,6 +182,7 @@ export async function pullOneRosterRest(options: OneRosterRestOptions): Promise<
   const location = options.baseUrl;
   return {
     location,
+    files,
     has: (name) => files.has(name.toLowerCase()),
     open: async (name) => createReadStream(lookup(files, name, location)),
     close: () => rm(folder, { recursive: true, force: true }),

@@ -1,4 +1,6 @@
-import { GetObjectCommand, HeadObjectCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, paginateListObjectsV2, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { PassThrough, type Readable } from 'node:stream';
 import { RandomAccessReader } from 'yauzl';
 import { config } from '../config';
@@ -14,6 +16,9 @@ function s3(): S3Client {
     region: config.s3.region,
     endpoint: config.s3.endpoint,
     forcePathStyle: config.s3.forcePathStyle,
+    // Local S3-compatible servers (s3rver) predate the SDK's default checksums on streamed uploads
+    // (aws-chunked); AWS itself gets the SDK's defaults.
+    ...(config.s3.endpoint ? { requestChecksumCalculation: 'WHEN_REQUIRED' as const } : {}),
   });
   return client;
 }
@@ -94,4 +99,17 @@ export async function openS3Source(location: string): Promise<RosterSource> {
   if (key.toLowerCase().endsWith('.zip')) return openS3Zip(location, bucket, key);
   const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
   return openS3Folder(location, bucket, prefix);
+}
+
+/** Uploads a local file as `s3://bucket/key`, streamed (its length known up front, as PutObject needs). */
+export async function putFile(bucket: string, key: string, file: string): Promise<void> {
+  const { size } = await stat(file);
+  await s3().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: createReadStream(file), ContentLength: size }));
+}
+
+/** Deletes every object under `s3://bucket/prefix` (a pulled roster's few files: one DELETE each). */
+export async function deletePrefix(bucket: string, prefix: string): Promise<void> {
+  for await (const page of paginateListObjectsV2({ client: s3() }, { Bucket: bucket, Prefix: prefix })) {
+    for (const { Key } of page.Contents ?? []) if (Key !== undefined) await s3().send(new DeleteObjectCommand({ Bucket: bucket, Key }));
+  }
 }

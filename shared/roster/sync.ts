@@ -9,9 +9,11 @@ import { RosterInputError } from './errors';
 import { readManifest, type Manifest } from './manifest';
 import { ErrorLog } from './rows';
 import type { RosterSource } from './source';
+import { pullDistrictRoster } from './pull';
+import { isOneRosterRestUrl } from './rest-url';
 import { openRosterSource } from './sources';
 import { createStagingTables, stageOrgs, stageRoles, stageUsers, type StagingContext } from './staging';
-import { emptyCounts, emptyUserCounts, MAX_REPORTED_ERRORS, type RowError, type RunStatus, type SyncProgress, type SyncSummary } from './types';
+import { emptyCounts, emptyUserCounts, MAX_REPORTED_ERRORS, type RowError, type RunStatus, type SourceKind, type SyncProgress, type SyncSummary } from './types';
 
 /**
  * Arbitrary, fixed class of the advisory locks that let one roster sync run at a time per district (the
@@ -44,6 +46,12 @@ export interface SyncOptions {
 }
 
 type RunRecord = Omit<SyncSummary, 'runId' | 'durationMs'>;
+
+/** What kind of source a run read, for its record: the location alone does not say it at a glance. */
+function sourceKindOf(location: string): SourceKind {
+  if (isOneRosterRestUrl(location)) return 'oneroster-rest';
+  return location.startsWith('s3://') ? 's3' : 'file';
+}
 
 function blankRun(source: string | null, force: boolean): RunRecord {
   return {
@@ -181,6 +189,7 @@ export async function runRosterSync(options: SyncOptions = {}): Promise<SyncSumm
     // A deployment with one district keeps syncing ROSTER_SOURCE when the district names no source.
     const location = options.rosterSource?.location ?? options.source ?? district.rosterSource ?? (options.districtId ? null : config.roster.source) ?? null;
     run.source = location;
+    run.sourceKind = location === null ? undefined : sourceKindOf(location);
     lockKey = districtLockKey(district.districtId);
     locked = (await db.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [SYNC_LOCK_KEY, lockKey])).rows[0].locked;
     if (!locked) {
@@ -194,23 +203,25 @@ export async function runRosterSync(options: SyncOptions = {}): Promise<SyncSumm
       district.districtId,
     ]);
     runId = await insertRun(db, 'running', run);
-    await db.query('BEGIN');
-    // The sync's budget, whatever a role or database default says (0: none); the connection already
-    // carries it, this makes the transaction's bound explicit. A run killed mid-way is rolled back by the
-    // server when its connection drops.
-    await db.query(`SELECT set_config('statement_timeout', $1, true)`, [String(config.roster.syncTimeoutMs)]);
-    // A client that died mid-run (a Lambda stopped at its timeout) is noticed within seconds, even during
-    // a long statement, so its transaction is rolled back and its locks freed without waiting.
-    await db.query(`SET LOCAL client_connection_check_interval = '2s'`);
-    // Room for the hash joins and sorts over a whole district's rows to stay in memory.
-    await db.query(`SET LOCAL work_mem = '64MB'`);
     if (!location) throw new RosterInputError('No roster source: set the district\'s rosterSource (or ROSTER_SOURCE) or pass a source');
 
     const log = new ErrorLog();
-    const source = options.rosterSource ?? (await openRosterSource(location));
+    // Opened (a REST roster pulled) under the district's lock, so two runs never pull one SIS at once,
+    // but before the transaction: a slow SIS holds no snapshot or row lock open.
+    const source = options.rosterSource ?? (isOneRosterRestUrl(location) ? await pullDistrictRoster(district.districtId, location) : await openRosterSource(location));
     handedOver = undefined;
     let applied: ApplyResult;
     try {
+      await db.query('BEGIN');
+      // The sync's budget, whatever a role or database default says (0: none); the connection already
+      // carries it, this makes the transaction's bound explicit. A run killed mid-way is rolled back by the
+      // server when its connection drops.
+      await db.query(`SELECT set_config('statement_timeout', $1, true)`, [String(config.roster.syncTimeoutMs)]);
+      // A client that died mid-run (a Lambda stopped at its timeout) is noticed within seconds, even during
+      // a long statement, so its transaction is rolled back and its locks freed without waiting.
+      await db.query(`SET LOCAL client_connection_check_interval = '2s'`);
+      // Room for the hash joins and sorts over a whole district's rows to stay in memory.
+      await db.query(`SET LOCAL work_mem = '64MB'`);
       const manifest = await readManifest(source);
       run.version = manifest.version;
       run.modes = { orgs: manifest.orgs, users: manifest.users, roles: manifest.roles };

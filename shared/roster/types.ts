@@ -24,10 +24,14 @@ export interface UserCounts extends EntityCounts {
 
 export type RunStatus = 'succeeded' | 'failed' | 'refused' | 'skipped';
 
+/** Where a run's roster came from: a SIS's OneRoster REST service, an S3 export, or a local folder or zip. */
+export type SourceKind = 'oneroster-rest' | 's3' | 'file';
+
 export interface SyncSummary {
   runId: string | null;
   status: RunStatus;
   source: string | null;
+  sourceKind?: SourceKind;
   force: boolean;
   /** Why a run failed, was refused or skipped. */
   reason?: string;

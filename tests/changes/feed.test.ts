@@ -173,8 +173,8 @@ describe('GET /changes: the roster sync', () => {
       await holder.query(`SELECT 1 FROM schools WHERE "schoolId" = $1 FOR UPDATE`, [southId]);
       const renamed = orgs.map((o) => (o.sourcedId === 'sch-2' ? { ...o, name: 'South Renamed' } : o));
       const sync = runRosterSync({ source: writeRoster(roster11(renamed, users)) });
-      await waitUntil(async () => (await holder.query(`SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'`)).rows[0].n > 0);
-      const syncXid = (await holder.query(`SELECT backend_xid::text AS xid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND backend_xid IS NOT NULL`)).rows[0]?.xid;
+      await waitUntil(async () => (await holder.query(`SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND locktype = 'transactionid' AND pg_backend_pid() = ANY (pg_blocking_pids(pid))`)).rows[0].n > 0);
+      const syncXid = (await holder.query(`SELECT backend_xid::text AS xid FROM pg_stat_activity WHERE pg_backend_pid() = ANY (pg_blocking_pids(pid)) AND backend_xid IS NOT NULL`)).rows[0]?.xid;
 
       // Meanwhile the API changes the roster's link, and commits first.
       expect((await put(schoolId, userId, { role: 'aide' })).status).toBe(200);

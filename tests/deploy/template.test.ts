@@ -57,10 +57,16 @@ const SPEC_ROUTES: Record<string, string> = {
   'GET /ims/oneroster/rostering/v1p2/schools/{sourcedId}/teachers': 'OnerosterLambdaFunction',
 };
 
-/** The one function outside the VPC: it sends signed webhook deliveries to the internet (docs/change-feed.md). */
+/** A function outside the VPC: it sends signed webhook deliveries to the internet (docs/change-feed.md). */
 const SENDER = 'WebhookDashsenderLambdaFunction';
+/** The other: it pulls a district's roster from its SIS's OneRoster REST service (docs/oneroster.md). */
+const PULLER = 'RosterDashpullLambdaFunction';
+const OUTSIDE_VPC = [SENDER, PULLER];
 
 /** The resources that make up the database the stack creates in `create` mode. */
+/** Where the districts' OneRoster client credentials are kept: one secret per district under this prefix. */
+const DISTRICT_SECRETS = { 'Fn::Sub': 'arn:aws:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:school-roster/dev/districts/*' };
+
 const DATABASE_TYPES = [
   'AWS::EC2::VPC',
   'AWS::EC2::VPCEndpoint',
@@ -87,7 +93,7 @@ describe.each(['create', 'existing'] as const)('the packaged stack (databaseMode
     expect(routed).toEqual(SPEC_ROUTES);
   });
 
-  it('runs every function but the webhook sender in the private subnets, in the security group the database admits', () => {
+  it('runs every function but the webhook sender and the roster puller in the private subnets, in the security group the database admits', () => {
     const expected =
       mode === 'create'
         ? { SecurityGroupIds: [{ Ref: 'FunctionSecurityGroup' }], SubnetIds: [{ Ref: 'PrivateSubnetA' }, { Ref: 'PrivateSubnetB' }] }
@@ -95,7 +101,7 @@ describe.each(['create', 'existing'] as const)('the packaged stack (databaseMode
 
     expect(functionIds(template()).length).toBeGreaterThanOrEqual(5);
     for (const [id, fn] of ofType(template(), 'AWS::Lambda::Function')) {
-      expect({ id, vpc: fn.Properties.VpcConfig }).toEqual({ id, vpc: id === SENDER ? undefined : expected });
+      expect({ id, vpc: fn.Properties.VpcConfig }).toEqual({ id, vpc: OUTSIDE_VPC.includes(id) ? undefined : expected });
     }
   });
 
@@ -105,11 +111,40 @@ describe.each(['create', 'existing'] as const)('the packaged stack (databaseMode
     const invokers = functionIds(template()).filter((id) => statementsOf(id).some((statement) => [statement.Action].flat().includes('lambda:InvokeFunction')));
 
     expect(resources.DeliverLambdaFunction.Properties.VpcConfig).toBeDefined();
-    expect(invokers).toEqual(['DeliverLambdaFunction']);
+    expect(invokers.sort()).toEqual(['DeliverLambdaFunction', 'SyncLambdaFunction']);
     expect(statementsOf('DeliverLambdaFunction').find((statement) => [statement.Action].flat().includes('lambda:InvokeFunction')).Resource).toEqual({ 'Fn::GetAtt': [SENDER, 'Arn'] });
     expect(resources.DeliverLambdaFunction.Properties.Environment.Variables.WEBHOOK_SENDER_FUNCTION).toEqual({ Ref: SENDER });
     expect(JSON.stringify(statementsOf(SENDER))).not.toMatch(/secretsmanager|ec2:|rds|s3:/);
     expect(resources[SENDER].Properties.Timeout).toBeGreaterThan(10);
+  });
+
+  // docs/decisions/0023-oneroster-rest-pull-outside-the-vpc.md
+  it('pulls OneRoster REST rosters from outside the VPC: only the sync may invoke the puller, which reads only the districts\' secrets and writes only pulls/ in the roster bucket, within the sync\'s time', () => {
+    const resources = template().Resources;
+    const statementsOf = (fn: string) => resources[fn.replace('LambdaFunction', 'IamRoleLambdaExecution')].Properties.Policies[0].PolicyDocument.Statement as any[];
+    const puller = resources[PULLER].Properties;
+    const sync = resources.SyncLambdaFunction.Properties;
+
+    expect(puller.VpcConfig).toBeUndefined();
+    expect(puller.Environment.Variables).toEqual(expect.objectContaining({ ROSTER_PULL_BUCKET: 'school-roster-exports-dev', ROSTER_CREDENTIALS_PREFIX: 'school-roster/dev/districts/' }));
+    // Its role's own statements (the plugin adds its log group's): no database secret, no network interfaces, no other bucket key.
+    expect(statementsOf(PULLER).filter((statement) => ![statement.Action].flat().some((action: string) => action.startsWith('logs:')))).toEqual([
+      { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: DISTRICT_SECRETS },
+      { Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: 'arn:aws:s3:::school-roster-exports-dev/pulls/*' },
+      { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: 'arn:aws:s3:::school-roster-exports-dev', Condition: { StringLike: { 's3:prefix': ['pulls/*'] } } },
+    ]);
+    // The sync invokes it, named by its environment, and may delete the copies under pulls/ and nothing else.
+    expect(sync.Environment.Variables.ROSTER_PULL_FUNCTION).toEqual({ Ref: PULLER });
+    expect(statementsOf('SyncLambdaFunction').filter((statement) => [statement.Action].flat().some((action: string) => action === 'lambda:InvokeFunction' || action === 's3:DeleteObject'))).toEqual([
+      { Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: { 'Fn::GetAtt': [PULLER, 'Arn'] } },
+      { Effect: 'Allow', Action: ['s3:DeleteObject'], Resource: 'arn:aws:s3:::school-roster-exports-dev/pulls/*' },
+    ]);
+    const invokersOfPuller = functionIds(template()).filter((id) => JSON.stringify(statementsOf(id)).includes(`"${PULLER}"`));
+    expect(invokersOfPuller).toEqual(['SyncLambdaFunction']);
+    // The pull ends within the sync's budget, leaving it most of its time to import: at most a third.
+    expect(puller.Timeout * 3).toBeLessThanOrEqual(sync.Timeout);
+    // A synchronous invoke through an interface endpoint is dropped after ~350 s without a byte.
+    expect(puller.Timeout).toBeLessThan(350);
   });
 
   it('points every function at the database and its secret, never at a password: migrate as the administrator', () => {
@@ -140,10 +175,10 @@ describe.each(['create', 'existing'] as const)('the packaged stack (databaseMode
     // Written once: serverless.yml derives each FUNCTION_TIMEOUT_MS from a `timeout`, never a second number.
     const settings = readFileSync(path.join(__dirname, '../../serverless.yml'), 'utf8').match(/FUNCTION_TIMEOUT_MS:.*/g);
     expect(settings).toEqual(settings?.map(() => expect.stringMatching(/^FUNCTION_TIMEOUT_MS: \$\{self:(provider|functions\.[a-z-]+)\.timeout\}000$/)));
-    expect(settings?.length).toBe(6);
+    expect(settings?.length).toBe(7);
   });
 
-  it('starts every function but migrate and the webhook sender (deliver invokes it) from the HTTP API, a schedule (housekeeping, deliver), the sync queue or the sync fan-out state machine', () => {
+  it('starts every function but migrate, the webhook sender (deliver invokes it) and the roster puller (the sync invokes it) from the HTTP API, a schedule (housekeeping, deliver), the sync queue or the sync fan-out state machine', () => {
     const scheduled = JSON.stringify(ofType(template(), 'AWS::Events::Rule').filter(([, rule]) => rule.Properties.ScheduleExpression));
     const onApi = JSON.stringify(ofType(template(), 'AWS::ApiGatewayV2::Integration'));
     const queued = JSON.stringify(ofType(template(), 'AWS::Lambda::EventSourceMapping'));
@@ -161,6 +196,7 @@ describe.each(['create', 'existing'] as const)('the packaged stack (databaseMode
     const expected: Record<string, string[]> = {
       MigrateLambdaFunction: [],
       [SENDER]: [],
+      [PULLER]: [],
       SyncLambdaFunction: ['queue'],
       SyncDashdispatchLambdaFunction: ['state machine'],
       DeliverLambdaFunction: ['schedule'],
@@ -289,8 +325,9 @@ describe.each(['create', 'existing'] as const)('the packaged stack (databaseMode
         const role = template().Resources[id.replace('LambdaFunction', 'IamRoleLambdaExecution')];
         const statements = role.Properties.Policies[0].PolicyDocument.Statement;
         const webhookKey = ['WebhooksLambdaFunction', 'DeliverLambdaFunction'].includes(id) ? [{ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: { Ref: 'WebhookKeySecret' } }] : [];
-        const database = id === SENDER ? [] : [{ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: MODE_PARAMS.existing.dbSecretArn }];
-        expect(statements.filter((statement: any) => [statement.Action].flat().some((action: string) => action.startsWith('secretsmanager:')))).toEqual([...database, ...webhookKey]);
+        const database = OUTSIDE_VPC.includes(id) ? [] : [{ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: MODE_PARAMS.existing.dbSecretArn }];
+        const districtCredentials = id === PULLER ? [{ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: DISTRICT_SECRETS }] : [];
+        expect(statements.filter((statement: any) => [statement.Action].flat().some((action: string) => action.startsWith('secretsmanager:')))).toEqual([...database, ...webhookKey, ...districtCredentials]);
       }
     });
     return;
@@ -356,7 +393,7 @@ describe.each(['create', 'existing'] as const)('the packaged stack (databaseMode
     ]);
   });
 
-  it("reaches the webhook sender from the private subnets through a Lambda endpoint whose policy allows only invoking it", () => {
+  it('reaches the webhook sender and the roster puller from the private subnets through a Lambda endpoint whose policy allows only invoking them', () => {
     const endpoint = template().Resources.LambdaEndpoint.Properties;
     expect(endpoint).toEqual(
       expect.objectContaining({
@@ -366,6 +403,8 @@ describe.each(['create', 'existing'] as const)('the packaged stack (databaseMode
         SecurityGroupIds: [{ Ref: 'EndpointSecurityGroup' }],
       }),
     );
-    expect(endpoint.PolicyDocument.Statement).toEqual([{ Effect: 'Allow', Principal: '*', Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [SENDER, 'Arn'] } }]);
+    expect(endpoint.PolicyDocument.Statement).toEqual([
+      { Effect: 'Allow', Principal: '*', Action: 'lambda:InvokeFunction', Resource: [{ 'Fn::GetAtt': [SENDER, 'Arn'] }, { 'Fn::GetAtt': [PULLER, 'Arn'] }] },
+    ]);
   });
 });

@@ -76,6 +76,11 @@ describe('POST /districts', () => {
     ['a Unix crontab', { name: 'A', syncSchedule: '0 3 * * *' }, 'syncSchedule'],
     ['a file path as the source', { name: 'A', rosterSource: '/etc/passwd' }, 'rosterSource'],
     ['an ftp source', { name: 'A', rosterSource: 'ftp://sis.example.org/export.zip' }, 'rosterSource'],
+    ['an https URL that is no OneRoster base URL', { name: 'A', rosterSource: 'https://sis.example.org/export.zip' }, 'rosterSource'],
+    ['a OneRoster URL of one collection, not the base', { name: 'A', rosterSource: 'https://sis.example.org/ims/oneroster/rostering/v1p2/users' }, 'rosterSource'],
+    ['a OneRoster 1.0 base URL', { name: 'A', rosterSource: 'https://sis.example.org/ims/oneroster/v1p0' }, 'rosterSource'],
+    ['a OneRoster base URL with a query', { name: 'A', rosterSource: 'https://sis.example.org/ims/oneroster/v1p1?tenant=7' }, 'rosterSource'],
+    ['a OneRoster base URL with credentials in it', { name: 'A', rosterSource: 'https://id:secret@sis.example.org/ims/oneroster/v1p1' }, 'rosterSource'],
     ['a delete ratio above 1', { name: 'A', maxDeleteRatio: 1.5 }, 'maxDeleteRatio'],
     ['a delete ratio as text', { name: 'A', maxDeleteRatio: '0.1' }, 'maxDeleteRatio'],
     ['enabled as null', { name: 'A', enabled: null }, 'enabled'],
@@ -96,11 +101,13 @@ describe('POST /districts', () => {
     try {
       await jest.isolateModulesAsync(async () => {
         const { handler: deployed } = require('../../functions/districts') as { handler: typeof districts };
-        for (const rosterSource of ['https://127.0.0.1/ims/oneroster', 'https://10.0.0.7/', 'https://169.254.169.254/latest/', 'https://[::1]/', 'http://93.184.216.34/ims']) {
+        // Well-formed OneRoster base URLs: the address, not the shape, is what is refused.
+        const hosts = ['127.0.0.1', '10.0.0.7', '169.254.169.254/latest', '[::1]', '[fd00:ec2::254]', 'localhost'];
+        for (const rosterSource of [...hosts.map((host) => `https://${host}/ims/oneroster/v1p1`), 'http://93.184.216.34/ims/oneroster/v1p1']) {
           const reply = await invoke(deployed, { route: 'POST /districts', body: { name: 'A', rosterSource } });
           expect({ rosterSource, reply }).toEqual({ rosterSource, reply: { status: 400, headers: { 'Content-Type': 'application/problem+json' }, body: badRequest('rosterSource') } });
         }
-        const publicHost = await invoke(deployed, { route: 'POST /districts', body: { name: 'A', rosterSource: 'https://93.184.216.34/ims/oneroster/v1p2' } });
+        const publicHost = await invoke(deployed, { route: 'POST /districts', body: { name: 'A', rosterSource: 'https://93.184.216.34/ims/oneroster/rostering/v1p2' } });
         expect(publicHost.status).toBe(201);
         const isolated = require('../../shared/db/sequelize') as { closeConnections: typeof closeConnections };
         await isolated.closeConnections();
@@ -171,12 +178,22 @@ describe('PATCH /districts/{districtId}', () => {
     ['name set to null', { name: null }, 'name'],
     ['enabled set to null', { enabled: null }, 'enabled'],
     ['a bad schedule', { syncSchedule: 'rate(5 seconds)' }, 'syncSchedule'],
+    ['a source that is no OneRoster base URL', { rosterSource: 'https://sis.example.org/oneroster' }, 'rosterSource'],
     ['an unknown field', { districtId: randomUUID() }, 'districtId'],
   ])('answers 400 naming the field for %s, and changes nothing', async (_, body, path) => {
     const created = (await post({ name: 'Westside' })).body;
 
     expect((await patch(created.districtId, body)).body).toEqual(badRequest(path));
     expect((await get(created.districtId)).body).toEqual(created);
+  });
+
+  it('takes a OneRoster 1.1 or 1.2 REST base URL as the source, with or without a path before /ims', async () => {
+    const created = (await post({ name: 'Westside', rosterSource: 's3://b-1/x/' })).body;
+
+    for (const rosterSource of ['https://sis.example.org/ims/oneroster/rostering/v1p2', 'https://sis.example.org/district/7/ims/oneroster/v1p1/']) {
+      const reply = await patch(created.districtId, { rosterSource });
+      expect({ status: reply.status, rosterSource: reply.body.rosterSource }).toEqual({ status: 200, rosterSource });
+    }
   });
 
   it('answers 404 for a district that does not exist', async () => {

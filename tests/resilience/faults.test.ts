@@ -46,7 +46,7 @@ async function admin<T = any>(sql: string): Promise<T[]> {
 }
 
 const serviceBackends = async () =>
-  Number((await admin(`SELECT count(*) FROM pg_stat_activity WHERE application_name = 'school-roster'`))[0].count);
+  Number((await admin(`SELECT count(*) FROM pg_stat_activity WHERE application_name = 'school-roster' AND datname = current_database()`))[0].count);
 
 let sequence = 0;
 const postUser = (c: Container) => invoke(c.createUser, { route: 'POST /users', body: { firstName: `User ${++sequence}` } });
@@ -94,12 +94,12 @@ describe.each(['reuse', 'per-invocation'] as const)('in %s mode', (mode) => {
     const first = await postUser(warm);
     expect(first.status).toBe(201);
 
-    const terminated = await admin(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'school-roster'`);
+    const terminated = await admin(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'school-roster' AND datname = current_database()`);
     expect(terminated.length).toBe(mode === 'reuse' ? 1 : 0);
 
     const read = await getUser(warm, first.body.userId);
     expect(read).toEqual({ status: 200, headers: { 'Content-Type': 'application/json', ETag: first.headers.ETag }, body: first.body });
-    await admin(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'school-roster'`);
+    await admin(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'school-roster' AND datname = current_database()`);
     expect((await postUser(warm)).status).toBe(201);
   });
 
@@ -155,7 +155,7 @@ describe.each(['reuse', 'per-invocation'] as const)('in %s mode', (mode) => {
     // The cancelled statement ends on the server as soon as the cancel reaches it, and nothing of the
     // service runs on: not the statement, not a retry of it by the abandoned work. Waited for, on a loaded
     // machine, up to a bound well short of the statement timeout.
-    const running = () => admin(`SELECT count(*) FROM pg_stat_activity WHERE application_name = 'school-roster' AND state = 'active'`).then((rows) => Number(rows[0].count));
+    const running = () => admin(`SELECT count(*) FROM pg_stat_activity WHERE application_name = 'school-roster' AND state = 'active' AND datname = current_database()`).then((rows) => Number(rows[0].count));
     const deadline = started + statementTimeoutMs - 3000;
     while ((await running()) > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(await running()).toBe(0);

@@ -85,7 +85,7 @@ it('fails the roster sync whose session the server ended while it read its sourc
   source.open = async (fileName) => {
     if (!terminated) {
       terminated = true;
-      const { rows } = await withClient((c) => c.query(`SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE application_name = 'school-roster-sync'`));
+      const { rows } = await withClient((c) => c.query(`SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE application_name = 'school-roster-sync' AND datname = current_database()`));
       expect(rows).toEqual([{ ended: true }]);
       while (!warn.mock.calls.some(([message]) => message === 'roster sync connection lost')) await new Promise((resolve) => setTimeout(resolve, 10));
     }

@@ -17,6 +17,7 @@ describe('a OneRoster 1.1 bulk roster', () => {
       status: 'succeeded',
       districtId: expect.any(String),
       source: expect.any(String),
+      sourceKind: 'file',
       force: false,
       version: '1.1',
       modes: { orgs: 'bulk', users: 'bulk', roles: 'absent' },

@@ -76,6 +76,11 @@ describe('migration 0005-add-districts on a database the previous code wrote', (
   let url: string;
 
   beforeAll(async () => {
+    try {
+      execFileSync('git', ['-C', ROOT, 'cat-file', '-e', `${PRE_DISTRICTS_COMMIT}^{commit}`], { stdio: 'ignore' });
+    } catch {
+      throw new Error(`This test needs commit ${PRE_DISTRICTS_COMMIT} from the repository's history, which a shallow clone lacks: run \`git fetch --unshallow\` (docs/development.md)`);
+    }
     tree = mkdtempSync(path.join(os.tmpdir(), 'roster-pre-districts-'));
     execFileSync('sh', ['-c', `git -C "${ROOT}" archive ${PRE_DISTRICTS_COMMIT} | tar -x -C "${tree}"`]);
     symlinkSync(path.join(ROOT, 'node_modules'), path.join(tree, 'node_modules'));

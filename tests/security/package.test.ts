@@ -14,7 +14,10 @@ const SERVICE_PREFIX = 'school-roster-dev-';
 const BASE_ACTIONS = ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue'];
 const EXTRA_ACTIONS: Record<string, string[]> = {
   // The sync reads the district's export, and consumes its queue (docs/decisions/0020-scheduling-districts.md).
-  sync: ['s3:GetObject', 's3:ListBucket', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+  // It also invokes the OneRoster REST puller and deletes the copy it imported (docs/oneroster.md).
+  sync: ['s3:GetObject', 's3:ListBucket', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'lambda:InvokeFunction', 's3:DeleteObject'],
+  // The puller writes (and after a failure removes) its copy under pulls/ in the roster bucket.
+  'roster-pull': ['s3:PutObject', 's3:DeleteObject', 's3:ListBucket'],
   // The deliverer invokes the webhook sender (docs/decisions/0022-webhook-egress-through-a-sender.md).
   deliver: ['lambda:InvokeFunction'],
 };
@@ -63,7 +66,7 @@ describe('the packaged HTTP API', () => {
     }
   });
 
-  it('leaves the migrate, sync, deliver and webhook-sender functions off the HTTP API (only their IAM invokers reach them)', () => {
+  it('leaves the migrate, sync, deliver, webhook-sender and roster-pull functions off the HTTP API (only their IAM invokers reach them)', () => {
     const integrated = JSON.stringify(ofType('AWS::ApiGatewayV2::Integration').map(([, integration]) => integration.Properties.IntegrationUri));
     const permissions = JSON.stringify(
       ofType('AWS::Lambda::Permission')
@@ -72,7 +75,7 @@ describe('the packaged HTTP API', () => {
     );
 
     expect(resources.MigrateLambdaFunction).toBeDefined();
-    for (const logicalId of ['MigrateLambdaFunction', 'SyncLambdaFunction', 'DeliverLambdaFunction', 'WebhookDashsenderLambdaFunction']) {
+    for (const logicalId of ['MigrateLambdaFunction', 'SyncLambdaFunction', 'DeliverLambdaFunction', 'WebhookDashsenderLambdaFunction', 'RosterDashpullLambdaFunction']) {
       expect({ logicalId, onHttpApi: integrated.includes(logicalId) || permissions.includes(logicalId) }).toEqual({ logicalId, onHttpApi: false });
     }
   });
@@ -152,13 +155,22 @@ describe('the packaged IAM roles', () => {
           expect({ name, target, wildcard: target === '"*"' }).toEqual({ name, target, wildcard: false });
           // The functions read their own user's secret; migrate the administrator's, and the one it provisions.
           // webhooks and deliver also read the key that encrypts webhook signing secrets.
+          // The roster puller reads only the districts' OneRoster credentials, one secret per district under a prefix.
           const secrets =
-            name === 'migrate' ? ['{"Ref":"DbSecret"}', '{"Ref":"DbAppSecret"}'] : ['webhooks', 'deliver'].includes(name) ? ['{"Ref":"DbAppSecret"}', '{"Ref":"WebhookKeySecret"}'] : ['{"Ref":"DbAppSecret"}'];
+            name === 'migrate'
+              ? ['{"Ref":"DbSecret"}', '{"Ref":"DbAppSecret"}']
+              : ['webhooks', 'deliver'].includes(name)
+                ? ['{"Ref":"DbAppSecret"}', '{"Ref":"WebhookKeySecret"}']
+                : name === 'roster-pull'
+                  ? [JSON.stringify({ 'Fn::Sub': 'arn:aws:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:school-roster/dev/districts/*' })]
+                  : ['{"Ref":"DbAppSecret"}'];
           if (actions.includes('secretsmanager:GetSecretValue')) expect({ name, target, allowed: secrets.includes(target) }).toEqual({ name, target, allowed: true });
           if (actions.some((action) => action.startsWith('logs:'))) expect(target).toContain(`/aws/lambda/${SERVICE_PREFIX}${name}:`);
           if (actions.some((action) => action.startsWith('s3:'))) expect(target).toMatch(/^"arn:aws:s3:::[a-z0-9.-]+(\/[^*]*\*?)?"$/);
           if (actions.some((action) => action.startsWith('sqs:'))) expect(target).toBe('{"Fn::GetAtt":["SyncQueue","Arn"]}');
-          if (actions.includes('lambda:InvokeFunction')) expect(target).toBe('{"Fn::GetAtt":["WebhookDashsenderLambdaFunction","Arn"]}');
+          if (actions.includes('lambda:InvokeFunction')) {
+            expect(target).toBe(name === 'sync' ? '{"Fn::GetAtt":["RosterDashpullLambdaFunction","Arn"]}' : '{"Fn::GetAtt":["WebhookDashsenderLambdaFunction","Arn"]}');
+          }
         }
       }
     }
