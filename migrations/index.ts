@@ -6,6 +6,7 @@ import { addDistricts } from './0005-add-districts';
 import { addRetentionIndexes } from './0006-add-retention-indexes';
 import { addDistrictRoutes } from './0007-district-routes';
 import { createChangeFeed } from './0008-create-change-feed';
+import { addOneRoster } from './0009-oneroster';
 import type { Migration } from './types';
 
 /**
@@ -21,4 +22,5 @@ export const migrations: Migration[] = [
   addRetentionIndexes,
   addDistrictRoutes,
   createChangeFeed,
+  addOneRoster,
 ];

@@ -1,13 +1,11 @@
 import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ONEROSTER_CORE_SCOPE, ONEROSTER_SCOPE } from '../shared/http/routes';
 import { mintDevToken } from './dev-auth';
 
-/** The OneRoster 1.2 rostering scopes (SPEC §8) a development client may ask for. */
-const ONEROSTER_SCOPES = [
-  'https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly',
-  'https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly',
-];
+/** The OneRoster 1.2 rostering scopes (SPEC §8) a development client may ask for: the route table's. */
+const ONEROSTER_SCOPES = [ONEROSTER_CORE_SCOPE, ONEROSTER_SCOPE];
 const LIFETIME_SECONDS = 3600;
 
 export interface OAuthTokenServerOptions {

@@ -3,6 +3,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig, type RouteCo
 import * as z from 'zod';
 import { license, version } from '../package.json';
 import { ROUTES, statusesOf, type Route, type RouteKey } from '../shared/http/routes';
+import { OneRosterStatusInfoSchema } from '../shared/oneroster/schemas';
 import { ProblemSchema } from '../shared/schemas';
 
 /** The bodies API Gateway writes itself, before or instead of a function (docs/decisions/0001). */
@@ -29,7 +30,9 @@ export function buildOpenApiDocument() {
       'An access token of the configured issuer and audience, verified by API Gateway (a missing or bad token: its own 401). ' +
       'GET routes need the scope `roster/read`, the others `roster/write`, the webhooks `roster/admin` (`scope` claim, space-separated, or `scp` list); ' +
       'an erasure (`DELETE ...?erase=true`) needs `roster/erase`, which no other scope implies. ' +
-      'checked by the service (403 problem+json). A `schools` claim limits the token to those schools.',
+      'checked by the service (403 problem+json). A `schools` claim limits the token to those schools. ' +
+      'The OneRoster routes (`/ims/oneroster/rostering/v1p2/...`) take OneRoster 1.2\'s own scopes, `.../scope/roster-core.readonly` or `.../scope/roster.readonly`, ' +
+      'answer their errors in the 1EdTech status payload, and serve a limited token what its claims reach.',
   });
 
   const problem = (description: string, headers?: z.ZodObject): ResponseConfig => ({
@@ -58,6 +61,26 @@ export function buildOpenApiDocument() {
     },
     503: problem('The database is unavailable, or the request could not finish in time; retry later.', retryAfter),
   };
+  /** The OneRoster routes' errors: the 1EdTech status payload (docs/oneroster.md#errors); 401 and 429 stay API Gateway's. */
+  const imsx = (description: string, headers?: z.ZodObject): ResponseConfig => ({
+    description,
+    content: { 'application/json': { schema: OneRosterStatusInfoSchema } },
+    ...(headers ? { headers } : {}),
+  });
+  const imsxCommon: Record<number, ResponseConfig> = {
+    ...common,
+    400: imsx('`invalid_filter_field` (filter), `invalid_selection_field` (fields) or `invaliddata` (limit, offset, sort, orderBy, a sourcedId that is no UUID).'),
+    403: imsx('`forbidden`: the token has neither OneRoster scope.'),
+    500: {
+      description: "`internal_server_error` from the service, or API Gateway's own body when the function itself failed.",
+      content: { 'application/json': { schema: z.union([OneRosterStatusInfoSchema, Gateway]) } },
+    },
+    503: imsx('`server_busy`: the database is unavailable, or the request could not finish in time; retry later.', retryAfter),
+  };
+  const paged = z.object({
+    'X-Total-Count': z.string().meta({ description: 'How many records the filter selects, over all pages.' }),
+    Link: z.string().meta({ description: 'RFC 8288 links to the `first`, `prev`, `next` and `last` pages, absolute URLs.' }),
+  });
   const location = z.object({ Location: z.string().meta({ description: 'The path of the record created.' }) });
   const etag = z.object({
     ETag: z.string().meta({ description: 'The strong entity-tag of this version of the record: send it as `If-Match` to change only this version.' }),
@@ -71,6 +94,7 @@ export function buildOpenApiDocument() {
         ...(success.location ? location.shape : {}),
         ...(success.replayable ? replayed.shape : {}),
         ...(success.etag ? etag.shape : {}),
+        ...(success.paged ? paged.shape : {}),
       };
       const headers = Object.keys(shape).length > 0 ? z.object(shape) : undefined;
       return {
@@ -80,6 +104,7 @@ export function buildOpenApiDocument() {
       };
     }
     const own = route.errors?.[status as keyof NonNullable<Route['errors']>];
+    if (route.errorFormat === 'imsx') return own ? imsx(own) : imsxCommon[status];
     return own ? problem(own) : common[status];
   };
 
@@ -94,8 +119,8 @@ export function buildOpenApiDocument() {
       operationId: route.operationId,
       summary: route.summary,
       ...(route.description ? { description: route.description } : {}),
-      // Either scope: an erasure needs its own (shared/http/routes.ts, eraseScope).
-      security: [route.scope, ...(route.eraseScope ? [route.eraseScope] : [])].map((scope) => ({ bearer: [scope] })),
+      // Any one of these: an erasure needs its own (eraseScope), a OneRoster route takes either of two (alternativeScope).
+      security: [route.scope, ...(route.eraseScope ? [route.eraseScope] : []), ...(route.alternativeScope ? [route.alternativeScope] : [])].map((scope) => ({ bearer: [scope] })),
       request: {
         ...(params ? { params: params as z.ZodObject } : {}),
         ...(query ? { query: query as z.ZodObject } : {}),
@@ -114,7 +139,9 @@ export function buildOpenApiDocument() {
       license: { name: license, identifier: license },
       description:
         'Users, schools and their memberships. Errors are RFC 9457 problem+json, except the bodies API Gateway writes itself ' +
-        '(401, 429, and a 500 when a function fails). Lists are keyset-paginated: pass `nextCursor` back as `cursor`.',
+        '(401, 429, and a 500 when a function fails). Lists are keyset-paginated: pass `nextCursor` back as `cursor`. ' +
+        'The paths under `/ims/oneroster/rostering/v1p2` are the OneRoster 1.2 rostering read service (docs/oneroster.md): ' +
+        "its objects, `limit`/`offset` paging and 1EdTech error payloads, as the 1EdTech OneRoster 1.2 Rostering OpenAPI document defines them.",
     },
     servers: [
       {

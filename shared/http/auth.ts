@@ -2,7 +2,7 @@ import type { MiddlewareObj } from '@middy/core';
 import { config } from '../config';
 import { ForbiddenError, UnauthorizedError } from '../errors';
 import { districtOfSchool } from '../services/schools';
-import { routeOf, scopeOf, type Reach } from './routes';
+import { routeOf, scopeOf, scopesAdmit, type Reach } from './routes';
 import type { HttpEvent, HttpResult } from './types';
 
 export type Claims = Record<string, unknown>;
@@ -66,6 +66,8 @@ function gatewayClaims(event: HttpEvent): Claims | undefined {
 
 /** The `schools` claim on a route of reach `reach` (shared/http/routes.ts). */
 function checkSchoolsClaim(schools: ReadonlySet<string>, reach: Reach, event: HttpEvent): void {
+  // A `served` route answers with what the claim reaches (shared/oneroster/rostering.ts).
+  if (reach === 'served') return;
   if (reach !== 'school') throw new ForbiddenError('A token limited to some schools may not use this route.');
   const schoolId = event.pathParameters?.schoolId?.toLowerCase();
   if (!schoolId || !schools.has(schoolId)) throw new ForbiddenError('This token may not act on this school.');
@@ -76,6 +78,7 @@ function checkSchoolsClaim(schools: ReadonlySet<string>, reach: Reach, event: Ht
  * is the database's to say (`authorizeSchoolDistrict`, once a connection may be taken).
  */
 function checkDistrictsClaim(districts: ReadonlySet<string>, reach: Reach, event: HttpEvent): void {
+  if (reach === 'served') return;
   if (reach === 'all') throw new ForbiddenError('A token limited to some districts may not use this route.');
   if (reach === 'district') {
     const districtId = event.pathParameters?.districtId?.toLowerCase();
@@ -106,9 +109,10 @@ export function authorize(): MiddlewareObj<HttpEvent, HttpResult> {
       callers.set(event, caller);
       const access = routeOf(event.routeKey);
       if (!access) throw new ForbiddenError('This route is not open to any caller.');
-      const scope = scopeOf(access, event.queryStringParameters);
-      if (!caller.scopes.has(scope)) {
-        throw new ForbiddenError(`This ${scope === access.scope ? 'route' : 'request'} requires the scope ${scope}.`, { missingScope: scope });
+      if (!scopesAdmit(access, event.queryStringParameters, caller.scopes)) {
+        const scope = scopeOf(access, event.queryStringParameters);
+        const named = scope === access.scope && access.alternativeScope ? `${scope} or ${access.alternativeScope}` : scope;
+        throw new ForbiddenError(`This ${scope === access.scope ? 'route' : 'request'} requires the scope ${named}.`, { missingScope: scope });
       }
       if (caller.schools) checkSchoolsClaim(caller.schools, access.reach, event);
       if (caller.districts) checkDistrictsClaim(caller.districts, access.reach, event);

@@ -3,6 +3,8 @@ import type { Context } from 'aws-lambda';
 import { toHttpError } from '../db/errors';
 import { HttpError, UnauthorizedError, ValidationError } from '../errors';
 import { logger } from '../logger';
+import { OneRosterQueryError, statusInfo, type OneRosterCodeMinor } from '../oneroster/errors';
+import { routeOf } from './routes';
 import type { HttpEvent, HttpResult } from './types';
 
 /**
@@ -34,6 +36,25 @@ function problemResponse(error: unknown, context: Pick<Context, 'awsRequestId'>)
   };
 }
 
+/** The imsx code minor of each status a OneRoster route answers with (1EdTech `imsx_CodeMinorFieldDType`). */
+const CODE_MINOR: Record<number, OneRosterCodeMinor> = { 403: 'forbidden', 404: 'unknownobject', 429: 'server_busy', 503: 'server_busy' };
+
+/**
+ * Renders an error of a OneRoster route as the 1EdTech status payload (docs/oneroster.md#errors), with the
+ * status and headers problem+json would carry. The 401 stays API Gateway's own, which is what a deployed
+ * caller receives (the gateway answers it before any function runs, and an HTTP API cannot change it).
+ */
+function imsxResponse(error: unknown): HttpResult {
+  if (error instanceof UnauthorizedError) return gatewayUnauthorized(error);
+  const known = error instanceof HttpError && error.expose ? error : undefined;
+  const status = known?.statusCode ?? 500;
+  let body = statusInfo('internal_server_error', 'An unexpected error occurred.');
+  if (known instanceof OneRosterQueryError) body = known.toStatusInfo();
+  else if (known instanceof ValidationError) body = statusInfo('invaliddata', [known.message, ...known.errors.map((e) => `${e.path}: ${e.message}`)].join(' '));
+  else if (known) body = statusInfo(CODE_MINOR[status] ?? 'invaliddata', known.message);
+  return { statusCode: status, headers: { 'Content-Type': 'application/json', ...known?.headers }, body: JSON.stringify(body) };
+}
+
 /**
  * The last word on every error: placed first in the stack so that its onError runs after every other
  * middleware's (middy runs onError in reverse order).
@@ -48,7 +69,8 @@ export function problemErrorHandler(): MiddlewareObj<HttpEvent, HttpResult> {
       } else if (mapped.statusCode === 503) {
         logger.warn('database unavailable', { error: request.error });
       }
-      request.response = problemResponse(mapped, request.context);
+      const imsx = routeOf(request.event.routeKey)?.errorFormat === 'imsx';
+      request.response = imsx ? imsxResponse(mapped) : problemResponse(mapped, request.context);
     },
   };
 }

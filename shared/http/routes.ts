@@ -38,6 +38,15 @@ import {
   WebhookSchema,
   pageOf,
 } from '../schemas';
+import {
+  OneRosterCollectionQuery,
+  OneRosterOrgSet,
+  OneRosterPath,
+  OneRosterRecordQuery,
+  OneRosterSingleOrg,
+  OneRosterSingleUser,
+  OneRosterUserSet,
+} from '../oneroster/schemas';
 
 /**
  * OAuth scopes (docs/api.md#authentication): reading needs `roster/read`, every change `roster/write`,
@@ -48,7 +57,10 @@ export const READ_SCOPE = 'roster/read';
 export const WRITE_SCOPE = 'roster/write';
 export const ERASE_SCOPE = 'roster/erase';
 export const ADMIN_SCOPE = 'roster/admin';
-type Scope = typeof READ_SCOPE | typeof WRITE_SCOPE | typeof ERASE_SCOPE | typeof ADMIN_SCOPE;
+/** SPEC §8: the OneRoster read endpoints take OneRoster 1.2's own scopes, either of these two. */
+export const ONEROSTER_CORE_SCOPE = 'https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly';
+export const ONEROSTER_SCOPE = 'https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly';
+type Scope = typeof READ_SCOPE | typeof WRITE_SCOPE | typeof ERASE_SCOPE | typeof ADMIN_SCOPE | typeof ONEROSTER_CORE_SCOPE | typeof ONEROSTER_SCOPE;
 
 /**
  * What a token limited by a `schools` claim (school ids) or a `districts` claim (district ids) may reach
@@ -61,12 +73,14 @@ type Scope = typeof READ_SCOPE | typeof WRITE_SCOPE | typeof ERASE_SCOPE | typeo
  *   one of its districts there; a school-limited token is refused;
  * - `all`: the route reaches records of every school and district (all users, a user's memberships
  *   everywhere, creating records that belong to no school yet, every district), so a limited token is
- *   refused.
+ *   refused;
+ * - `served`: the OneRoster routes (docs/oneroster.md#who-sees-what): any token is admitted and the
+ *   answer holds only what its claims reach; a record outside them is unknown (404).
  */
-export type Reach = 'school' | 'district' | 'filtered' | 'all';
+export type Reach = 'school' | 'district' | 'filtered' | 'all' | 'served';
 
 /** The Lambda functions of serverless.yml that serve HTTP routes. */
-export type FunctionName = 'create-user' | 'create-school' | 'link' | 'list' | 'change' | 'districts' | 'changes' | 'webhooks';
+export type FunctionName = 'create-user' | 'create-school' | 'link' | 'list' | 'change' | 'districts' | 'changes' | 'webhooks' | 'oneroster';
 
 /** A success answer: its description, its body and whether it carries `Location`. */
 interface Success {
@@ -77,20 +91,24 @@ interface Success {
   replayable?: boolean;
   /** The answer carries one record and its `ETag` (docs/lifecycle.md). */
   etag?: boolean;
+  /** A OneRoster page: the answer carries `X-Total-Count` and `Link` (docs/oneroster.md). */
+  paged?: boolean;
 }
 
 export interface Route {
   /** The function serverless.yml routes it to (tests/openapi checks serverless.yml against this table). */
   function: FunctionName;
   scope: Scope;
+  /** Another scope that admits the caller as well as `scope` does (the OneRoster routes take either of two). */
+  alternativeScope?: Scope;
   /** The scope `?erase=true` needs instead of `scope` (docs/lifecycle.md): erasing is not a plain change. */
   eraseScope?: Scope;
   reach: Reach;
   /**
-   * How the function writes its errors: RFC 9457 problem+json (docs/api.md#errors). The OneRoster routes
-   * will add their `imsx` payloads as a second format.
+   * How the function writes its errors: RFC 9457 problem+json (docs/api.md#errors), or on the OneRoster
+   * routes the 1EdTech status payload, `imsx` (docs/oneroster.md#errors).
    */
-  errorFormat: 'problem+json';
+  errorFormat: 'problem+json' | 'imsx';
   /** What the function validates: path parameters, query string, body (required unless said), headers. */
   request: { params?: z.ZodType; query?: z.ZodType; body?: z.ZodType; bodyOptional?: boolean; headers?: z.ZodType; mergePatch?: boolean };
   /** The OpenAPI operation: id, summary, its successes and the errors of its own (the common ones are added). */
@@ -100,6 +118,15 @@ export interface Route {
   success: Partial<Record<200 | 201 | 204, Success>>;
   errors?: Partial<Record<404 | 409 | 410 | 412 | 422, string>>;
 }
+
+/** What every OneRoster route shares (SPEC §8, docs/oneroster.md). */
+const ONEROSTER_ROUTE = {
+  function: 'oneroster',
+  scope: ONEROSTER_CORE_SCOPE,
+  alternativeScope: ONEROSTER_SCOPE,
+  reach: 'served',
+  errorFormat: 'imsx',
+} as const;
 
 /**
  * Every HTTP route (docs/api.md#routes), once: the functions' dispatch (shared/http/router.ts), the access rules
@@ -431,6 +458,98 @@ export const ROUTES = {
     success: { 200: { description: 'The run.', body: SyncRunDetailSchema } },
     errors: { 404: 'No such district, or no such run of it.' },
   },
+  'GET /ims/oneroster/rostering/v1p2/orgs': {
+    ...ONEROSTER_ROUTE,
+    request: { query: OneRosterCollectionQuery },
+    operationId: 'oneRosterGetAllOrgs',
+    summary: 'OneRoster: list the districts and schools',
+    success: { 200: { description: 'A page.', paged: true, body: OneRosterOrgSet } },
+  },
+  'GET /ims/oneroster/rostering/v1p2/orgs/{sourcedId}': {
+    ...ONEROSTER_ROUTE,
+    request: { params: OneRosterPath, query: OneRosterRecordQuery },
+    operationId: 'oneRosterGetOrg',
+    summary: 'OneRoster: get a district or a school',
+    success: { 200: { description: 'The record.', body: OneRosterSingleOrg } },
+    errors: { 404: 'No such org (`unknownobject`).' },
+  },
+  'GET /ims/oneroster/rostering/v1p2/schools': {
+    ...ONEROSTER_ROUTE,
+    request: { query: OneRosterCollectionQuery },
+    operationId: 'oneRosterGetAllSchools',
+    summary: 'OneRoster: list the schools',
+    success: { 200: { description: 'A page.', paged: true, body: OneRosterOrgSet } },
+  },
+  'GET /ims/oneroster/rostering/v1p2/schools/{sourcedId}': {
+    ...ONEROSTER_ROUTE,
+    request: { params: OneRosterPath, query: OneRosterRecordQuery },
+    operationId: 'oneRosterGetSchool',
+    summary: 'OneRoster: get a school',
+    success: { 200: { description: 'The record.', body: OneRosterSingleOrg } },
+    errors: { 404: 'No such school (`unknownobject`).' },
+  },
+  'GET /ims/oneroster/rostering/v1p2/users': {
+    ...ONEROSTER_ROUTE,
+    request: { query: OneRosterCollectionQuery },
+    operationId: 'oneRosterGetAllUsers',
+    summary: 'OneRoster: list the users',
+    description: 'Users that hold a role in a school, and those removed in the last CHANGES_RETENTION_DAYS days (`tobedeleted`).',
+    success: { 200: { description: 'A page.', paged: true, body: OneRosterUserSet } },
+  },
+  'GET /ims/oneroster/rostering/v1p2/users/{sourcedId}': {
+    ...ONEROSTER_ROUTE,
+    request: { params: OneRosterPath, query: OneRosterRecordQuery },
+    operationId: 'oneRosterGetUser',
+    summary: 'OneRoster: get a user',
+    success: { 200: { description: 'The record.', body: OneRosterSingleUser } },
+    errors: { 404: 'No such user (`unknownobject`).' },
+  },
+  'GET /ims/oneroster/rostering/v1p2/students': {
+    ...ONEROSTER_ROUTE,
+    request: { query: OneRosterCollectionQuery },
+    operationId: 'oneRosterGetAllStudents',
+    summary: 'OneRoster: list the users who are a student in a school',
+    success: { 200: { description: 'A page.', paged: true, body: OneRosterUserSet } },
+  },
+  'GET /ims/oneroster/rostering/v1p2/students/{sourcedId}': {
+    ...ONEROSTER_ROUTE,
+    request: { params: OneRosterPath, query: OneRosterRecordQuery },
+    operationId: 'oneRosterGetStudent',
+    summary: 'OneRoster: get a student',
+    success: { 200: { description: 'The record.', body: OneRosterSingleUser } },
+    errors: { 404: 'No such student (`unknownobject`).' },
+  },
+  'GET /ims/oneroster/rostering/v1p2/teachers': {
+    ...ONEROSTER_ROUTE,
+    request: { query: OneRosterCollectionQuery },
+    operationId: 'oneRosterGetAllTeachers',
+    summary: 'OneRoster: list the users who teach in a school (guest lecturers included)',
+    success: { 200: { description: 'A page.', paged: true, body: OneRosterUserSet } },
+  },
+  'GET /ims/oneroster/rostering/v1p2/teachers/{sourcedId}': {
+    ...ONEROSTER_ROUTE,
+    request: { params: OneRosterPath, query: OneRosterRecordQuery },
+    operationId: 'oneRosterGetTeacher',
+    summary: 'OneRoster: get a teacher',
+    success: { 200: { description: 'The record.', body: OneRosterSingleUser } },
+    errors: { 404: 'No such teacher (`unknownobject`).' },
+  },
+  'GET /ims/oneroster/rostering/v1p2/schools/{sourcedId}/students': {
+    ...ONEROSTER_ROUTE,
+    request: { params: OneRosterPath, query: OneRosterCollectionQuery },
+    operationId: 'oneRosterGetStudentsForSchool',
+    summary: "OneRoster: list a school's students",
+    success: { 200: { description: 'A page.', paged: true, body: OneRosterUserSet } },
+    errors: { 404: 'No such school (`unknownobject`).' },
+  },
+  'GET /ims/oneroster/rostering/v1p2/schools/{sourcedId}/teachers': {
+    ...ONEROSTER_ROUTE,
+    request: { params: OneRosterPath, query: OneRosterCollectionQuery },
+    operationId: 'oneRosterGetTeachersForSchool',
+    summary: "OneRoster: list a school's teachers",
+    success: { 200: { description: 'A page.', paged: true, body: OneRosterUserSet } },
+    errors: { 404: 'No such school (`unknownobject`).' },
+  },
 } as const satisfies Record<string, Route>;
 
 export type RouteKey = keyof typeof ROUTES;
@@ -438,6 +557,12 @@ export type RouteKey = keyof typeof ROUTES;
 /** The scope a request needs: the route's, or its `eraseScope` when the query asks for erasure. */
 export function scopeOf(route: Route, query: Record<string, string | undefined> | undefined): Scope {
   return route.eraseScope && query?.erase === 'true' ? route.eraseScope : route.scope;
+}
+
+/** Whether `scopes` admit the request: the scope it needs, or the route's alternative to it. */
+export function scopesAdmit(route: Route, query: Record<string, string | undefined> | undefined, scopes: ReadonlySet<string>): boolean {
+  const needed = scopeOf(route, query);
+  return scopes.has(needed) || (needed === route.scope && route.alternativeScope !== undefined && scopes.has(route.alternativeScope));
 }
 
 /** The table's entry for an API Gateway route key, or undefined for a key it does not list. */

@@ -1,7 +1,15 @@
 import { HttpError } from '../errors';
 
-/** The imsx code minor values OneRoster 1.2 names for a request it cannot serve as asked. */
-export type OneRosterCodeMinor = 'invalid_filter_field' | 'invalid_selection_field' | 'invaliddata';
+/** The imsx code minor values OneRoster 1.2 names for a request it cannot serve (`imsx_CodeMinorFieldDType`). */
+export type OneRosterCodeMinor =
+  | 'invalid_filter_field'
+  | 'invalid_selection_field'
+  | 'invaliddata'
+  | 'unauthorisedrequest'
+  | 'forbidden'
+  | 'unknownobject'
+  | 'server_busy'
+  | 'internal_server_error';
 
 /** The 1EdTech status payload (`imsx_StatusInfoDType`) of a failed OneRoster request. */
 export interface OneRosterStatusInfo {
@@ -9,6 +17,16 @@ export interface OneRosterStatusInfo {
   imsx_severity: 'error';
   imsx_description: string;
   imsx_CodeMinor: { imsx_codeMinorField: [{ imsx_codeMinorFieldName: 'TargetEndSystem'; imsx_codeMinorFieldValue: OneRosterCodeMinor }] };
+}
+
+/** The 1EdTech status payload of a failure: what every error of the OneRoster routes answers (shared/http/problem.ts). */
+export function statusInfo(codeMinor: OneRosterCodeMinor, description: string): OneRosterStatusInfo {
+  return {
+    imsx_codeMajor: 'failure',
+    imsx_severity: 'error',
+    imsx_description: description,
+    imsx_CodeMinor: { imsx_codeMinorField: [{ imsx_codeMinorFieldName: 'TargetEndSystem', imsx_codeMinorFieldValue: codeMinor }] },
+  };
 }
 
 /**
@@ -28,11 +46,6 @@ export class OneRosterQueryError extends HttpError {
 
   /** The response body OneRoster 1.2 specifies for this error. */
   toStatusInfo(): OneRosterStatusInfo {
-    return {
-      imsx_codeMajor: 'failure',
-      imsx_severity: 'error',
-      imsx_description: this.message,
-      imsx_CodeMinor: { imsx_codeMinorField: [{ imsx_codeMinorFieldName: 'TargetEndSystem', imsx_codeMinorFieldValue: this.codeMinor }] },
-    };
+    return statusInfo(this.codeMinor, this.message);
   }
 }

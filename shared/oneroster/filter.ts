@@ -126,10 +126,14 @@ function predicateToSql(predicate: FilterPredicate, fields: FilterFields, parame
       return { text: `${field.sql} ${SQL_OPERATOR[operator]} ${placeholder}::text`, values: [predicate.value] };
     case 'datetime': {
       if (operator === '~') throw invalid(`${predicate.field} is a date-time: ~ (contains) does not apply to it`);
-      if (!DateTimeValue.safeParse(predicate.value).success) {
+      // Year 0 passes ISO 8601 but not PostgreSQL, which has no year zero.
+      if (!DateTimeValue.safeParse(predicate.value).success || predicate.value.startsWith('0000')) {
         throw invalid(`${predicate.field} takes an ISO 8601 date-time with its zone (2026-01-31T12:00:00Z) or a date (2026-01-31)`);
       }
-      return { text: `${field.sql} ${SQL_OPERATOR[operator]} ${placeholder}::timestamptz`, values: [new Date(predicate.value).toISOString()] };
+      // Passed on as written, not through Date: dateLastModified is served to the microsecond, and a client
+      // that sends back the last one it saw must not see that record again.
+      const value = predicate.value.includes('T') ? predicate.value : `${predicate.value}T00:00:00.000Z`;
+      return { text: `${field.sql} ${SQL_OPERATOR[operator]} ${placeholder}::timestamptz`, values: [value] };
     }
     case 'enum':
       if (operator !== '=' && operator !== '!=') throw invalid(`${predicate.field} takes only = and !=`);

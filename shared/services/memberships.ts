@@ -41,8 +41,10 @@ export async function missingUserOrSchool(ids: { userId?: string; schoolId?: str
 /**
  * Links a user to a school, or changes the role of their link, in one statement that cannot race: the
  * unique pair and ON CONFLICT decide between insert and update, and `xmax = 0` tells which one happened.
- * FOR SHARE on the user and school rows makes a concurrent soft delete wait for the link (or the link
- * see the delete and do nothing), so a soft-deleted record never gains a link. Without a role, a new
+ * Locking the user and school rows makes a concurrent soft delete wait for the link (or the link see the
+ * delete and do nothing), so a soft-deleted record never gains a link. The user's lock is FOR NO KEY
+ * UPDATE, not FOR SHARE: the link moves the user's `updatedAt` (migration 0009's trigger), and two links
+ * of one user that both held a share lock would deadlock upgrading it. Without a role, a new
  * link takes the database default and an existing one keeps its role; an existing link keeps its
  * source and createdAt. The same statement writes `membership.created`, or `membership.updated` when
  * the role changed (only then does `updatedAt` move to this transaction's now()).
@@ -64,7 +66,7 @@ export async function linkUserToSchool(schoolId: string, userId: string, input: 
       SELECT u."userId", s."schoolId"
       FROM users u CROSS JOIN schools s
       WHERE u."userId" = $1 AND u."deletedAt" IS NULL AND s."schoolId" = $2 AND s."deletedAt" IS NULL
-      FOR SHARE OF u, s
+      FOR NO KEY UPDATE OF u FOR SHARE OF s
     ), upserted AS (
       INSERT INTO user_schools ("userUserId", "schoolSchoolId", "source"${roleColumn})
       SELECT "userId", "schoolId", 'api'${roleValue} FROM live

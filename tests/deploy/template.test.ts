@@ -43,6 +43,18 @@ const SPEC_ROUTES: Record<string, string> = {
   'GET /webhooks': 'WebhooksLambdaFunction',
   'GET /webhooks/{webhookId}': 'WebhooksLambdaFunction',
   'DELETE /webhooks/{webhookId}': 'WebhooksLambdaFunction',
+  'GET /ims/oneroster/rostering/v1p2/orgs': 'OnerosterLambdaFunction',
+  'GET /ims/oneroster/rostering/v1p2/orgs/{sourcedId}': 'OnerosterLambdaFunction',
+  'GET /ims/oneroster/rostering/v1p2/schools': 'OnerosterLambdaFunction',
+  'GET /ims/oneroster/rostering/v1p2/schools/{sourcedId}': 'OnerosterLambdaFunction',
+  'GET /ims/oneroster/rostering/v1p2/users': 'OnerosterLambdaFunction',
+  'GET /ims/oneroster/rostering/v1p2/users/{sourcedId}': 'OnerosterLambdaFunction',
+  'GET /ims/oneroster/rostering/v1p2/students': 'OnerosterLambdaFunction',
+  'GET /ims/oneroster/rostering/v1p2/students/{sourcedId}': 'OnerosterLambdaFunction',
+  'GET /ims/oneroster/rostering/v1p2/teachers': 'OnerosterLambdaFunction',
+  'GET /ims/oneroster/rostering/v1p2/teachers/{sourcedId}': 'OnerosterLambdaFunction',
+  'GET /ims/oneroster/rostering/v1p2/schools/{sourcedId}/students': 'OnerosterLambdaFunction',
+  'GET /ims/oneroster/rostering/v1p2/schools/{sourcedId}/teachers': 'OnerosterLambdaFunction',
 };
 
 /** A function outside the VPC: it sends signed webhook deliveries to the internet (docs/change-feed.md). */

@@ -1,5 +1,7 @@
+import { ONEROSTER_CORE_SCOPE } from '../../shared/http/routes';
 import { resetDatabase } from '../support/db';
 import { startOffline, type OfflineServer } from '../support/offline';
+import { oneRosterAjv, oneRosterValidator } from '../support/oneroster-schemas';
 
 let server: OfflineServer;
 let authorization: string;
@@ -62,7 +64,8 @@ describe('the HTTP API through serverless-offline', () => {
     const schools = await request('GET', `/users/${user.body.userId}/schools`);
 
     expect([linked.status, again.status]).toEqual([201, 200]);
-    expect(members.body).toEqual({ items: [{ ...user.body, membership: { role: 'guestLecturer', since: linked.body.createdAt } }], nextCursor: null });
+    // The link moved the user's updatedAt to its own transaction's (docs/decisions/0021).
+    expect(members.body).toEqual({ items: [{ ...user.body, updatedAt: linked.body.createdAt, membership: { role: 'guestLecturer', since: linked.body.createdAt } }], nextCursor: null });
     expect(schools.body.items.map((s: { schoolId: string }) => s.schoolId)).toEqual([school.body.schoolId]);
     expect((await request('DELETE', path)).status).toBe(204);
     expect((await request('GET', `/schools/${school.body.schoolId}/users`)).body.items).toEqual([]);
@@ -122,5 +125,38 @@ describe('the HTTP API through serverless-offline', () => {
 
     expect([refused.status, erased.status, again.status]).toEqual([403, 204, 404]);
     expect(refused.body.detail).toBe('This request requires the scope roster/erase.');
+  });
+});
+
+describe('the OneRoster endpoints through serverless-offline', () => {
+  const ajv = oneRosterAjv();
+
+  it('serves a OneRoster client the users with absolute links to where it called, paged, and the 1EdTech payload for a bad filter', async () => {
+    const oneRoster = { authorization: `Bearer ${await server.token([ONEROSTER_CORE_SCOPE])}` };
+    const school = await request('POST', '/schools', JSON.stringify({ name: 'Twin Pines', code: 'TP-1' }));
+    for (const firstName of ['Marty', 'Jennifer']) {
+      const user = await request('POST', '/users', JSON.stringify({ firstName, lastName: 'McFly' }));
+      await request('PUT', `/schools/${school.body.schoolId}/users/${user.body.userId}`, JSON.stringify({ role: 'student' }));
+    }
+    const base = `${server.baseUrl}/ims/oneroster/rostering/v1p2`;
+
+    const page = await request('GET', `/ims/oneroster/rostering/v1p2/students?limit=1&filter=${encodeURIComponent("familyName='McFly'")}`, undefined, oneRoster);
+    expect(page.status).toBe(200);
+    expect(oneRosterValidator(ajv, 'UserSetDType')(page.body)).toBe(true);
+    expect(page.body.users).toHaveLength(1);
+    expect(page.body.users[0].roles).toEqual([{ roleType: 'primary', role: 'student', org: { href: `${base}/orgs/${school.body.schoolId}`, sourcedId: school.body.schoolId, type: 'org' } }]);
+    expect(page.headers.get('x-total-count')).toBe('2');
+    const at = (offset: number) => `${base}/students?${new URLSearchParams({ limit: '1', filter: "familyName='McFly'", offset: String(offset) })}`;
+    expect(page.headers.get('link')).toBe(`<${at(0)}>; rel="first", <${at(1)}>; rel="next", <${at(1)}>; rel="last"`);
+
+    const school1 = await request('GET', `/ims/oneroster/rostering/v1p2/schools/${school.body.schoolId}`, undefined, oneRoster);
+    expect(school1.body).toEqual({ org: { sourcedId: school.body.schoolId, status: 'active', dateLastModified: expect.any(String), name: 'Twin Pines', type: 'school', identifier: 'TP-1' } });
+
+    const refused = await request('GET', `/ims/oneroster/rostering/v1p2/users?filter=${encodeURIComponent("password='x'")}`, undefined, oneRoster);
+    expect(refused.status).toBe(400);
+    expect(refused.body.imsx_CodeMinor.imsx_codeMinorField[0].imsx_codeMinorFieldValue).toBe('invalid_filter_field');
+    expect(oneRosterValidator(ajv, 'imsx_StatusInfoDType')(refused.body)).toBe(true);
+    // A token of the service's own scopes is not a OneRoster token.
+    expect((await request('GET', '/ims/oneroster/rostering/v1p2/users')).status).toBe(403);
   });
 });

@@ -225,9 +225,10 @@ describe('GET /schools/{schoolId}/users', () => {
 
     expect(reply.status).toBe(200);
     expect(reply.body).toEqual({
+      // Linking moved each user's updatedAt to the link's transaction (docs/decisions/0021).
       items: [
-        { ...charles, membership: { role: 'teacher', since: charlesLink.createdAt } },
-        { ...ada, membership: { role: 'principal', since: adaLink.createdAt } },
+        { ...charles, updatedAt: charlesLink.createdAt, membership: { role: 'teacher', since: charlesLink.createdAt } },
+        { ...ada, updatedAt: adaLink.createdAt, membership: { role: 'principal', since: adaLink.createdAt } },
       ],
       nextCursor: null,
     });

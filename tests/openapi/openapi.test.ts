@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { buildOpenApiDocument } from '../../scripts/openapi-document';
-import { ROUTES, type Route } from '../../shared/http/routes';
-import { httpEvent, lambdaContext, type Invocable } from '../support/events';
+import { ONEROSTER_CORE_SCOPE, ROUTES, type Route } from '../../shared/http/routes';
+import { FULL_ACCESS_CLAIMS, httpEvent, lambdaContext, type Invocable } from '../support/events';
 
 /**
  * The route table (shared/http/routes.ts) is the one source: openapi.json, serverless.yml's httpApi
@@ -86,17 +86,19 @@ describe('openapi.json', () => {
       const declared = (operation.parameters ?? []).filter((p: any) => p.in === 'path').map((p: any) => [p.name, p.required]);
       const inTemplate = [...template.matchAll(/\{(\w+)\}/g)].map(([, name]) => [name, true]);
 
-      const { scope, eraseScope } = ROUTES[route as keyof typeof ROUTES] as Route;
-      const scopes = eraseScope ? [scope, eraseScope] : [scope];
+      const { scope, eraseScope, alternativeScope } = ROUTES[route as keyof typeof ROUTES] as Route;
+      const scopes = [scope, ...(eraseScope ? [eraseScope] : []), ...(alternativeScope ? [alternativeScope] : [])];
       expect({ route, security: operation.security }).toEqual({ route, security: scopes.map((s) => ({ bearer: [s] })) });
       expect({ route, parameters: declared.sort() }).toEqual({ route, parameters: inTemplate.sort() });
       expect({ route, errors: ['400', '401', '403', '429', '500', '503'].filter((status) => !operation.responses[status]) }).toEqual({ route, errors: [] });
     }
   });
 
-  it("describes every error as problem+json with the request id, but the bodies API Gateway writes itself", () => {
+  it("describes every error as problem+json with the request id (the 1EdTech payload on the OneRoster routes), but the bodies API Gateway writes itself", () => {
     const problemJson = { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } };
     const gateway = { 'application/json': { schema: { $ref: '#/components/schemas/GatewayMessage' } } };
+    const imsx = { 'application/json': { schema: { $ref: '#/components/schemas/OneRosterStatusInfo' } } };
+    const imsxOrGateway = { 'application/json': { schema: { anyOf: [imsx['application/json'].schema, gateway['application/json'].schema] } } };
     expect(checkedIn.components.schemas.Problem).toEqual(
       expect.objectContaining({ required: ['type', 'title', 'status', 'detail', 'requestId'] }),
     );
@@ -105,7 +107,8 @@ describe('openapi.json', () => {
       for (const [status, response] of Object.entries<any>(checkedIn.paths[template][method.toLowerCase()].responses)) {
         if (Number(status) < 400) continue;
         // 401: the JWT authorizer; 429: throttling; 500: the function's problem+json, or the gateway's when the function failed.
-        const expected = status === '401' || status === '429' ? gateway : status === '500' ? { ...problemJson, ...gateway } : problemJson;
+        const own = (ROUTES[route as keyof typeof ROUTES] as Route).errorFormat === 'imsx' ? { body: imsx, failed: imsxOrGateway } : { body: problemJson, failed: { ...problemJson, ...gateway } };
+        const expected = status === '401' || status === '429' ? gateway : status === '500' ? own.failed : own.body;
         expect({ route, status, content: response.content }).toEqual({ route, status, content: expected });
       }
     }
@@ -119,10 +122,16 @@ describe('the functions serverless.yml routes to', () => {
     for (const [route, { name }] of serverlessRoutes()) {
       const { handler } = require(`../../functions/${name}`) as { handler: Invocable };
       const params = Object.fromEntries([...route.matchAll(/\{(\w+)\}/g)].map(([, param]) => [param, 'not-a-uuid']));
-      const bad = { route, pathParameters: params, query: { limit: '0' }, body: { unknownField: 1 } };
+      const oneRoster = (ROUTES[route as keyof typeof ROUTES] as Route | undefined)?.errorFormat === 'imsx';
+      const claims = { ...FULL_ACCESS_CLAIMS, scope: `${FULL_ACCESS_CLAIMS.scope} ${ONEROSTER_CORE_SCOPE}` };
+      const bad = { route, pathParameters: params, query: { limit: '0' }, body: { unknownField: 1 }, claims };
       const served = (await handler(httpEvent(bad), lambdaContext())) as { statusCode: number; body: string };
 
-      expect({ route, name, status: served.statusCode, title: JSON.parse(served.body).title }).toEqual({ route, name, status: 400, title: 'Bad Request' });
+      const body = JSON.parse(served.body);
+      // problem+json's title, or on the OneRoster routes the 1EdTech payload's code minor.
+      const kind = body.title ?? body.imsx_CodeMinor?.imsx_codeMinorField[0].imsx_codeMinorFieldValue;
+      const expected = oneRoster ? 'invaliddata' : 'Bad Request';
+      expect({ route, name, status: served.statusCode, kind }).toEqual({ route, name, status: 400, kind: expected });
     }
   });
 });

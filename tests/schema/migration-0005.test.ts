@@ -157,7 +157,7 @@ describe('migration 0005-add-districts on a database the previous code wrote', (
       INSERT INTO schools (name, "sourcedId", "districtId") SELECT 'A school', 's-1', "districtId" FROM a UNION ALL SELECT 'B school', 's-1', "districtId" FROM b`);
     const sequelize = openSequelize(url);
     try {
-      expect(await migrateDown(sequelize, '0006-add-retention-indexes')).toEqual(['0008-create-change-feed', '0007-district-routes', '0006-add-retention-indexes']);
+      expect(await migrateDown(sequelize, '0006-add-retention-indexes')).toEqual(['0009-oneroster', '0008-create-change-feed', '0007-district-routes', '0006-add-retention-indexes']);
       const districts = await query(url, `SELECT * FROM districts ORDER BY "districtId"`);
       await expect(migrateDown(sequelize, '0005-add-districts')).rejects.toThrow(/several districts/);
       expect(await query(url, `SELECT * FROM districts ORDER BY "districtId"`)).toEqual(districts);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { closeConnections } from '../../shared/db/sequelize';
-import { ADMIN_SCOPE, ERASE_SCOPE, READ_SCOPE, ROUTES, WRITE_SCOPE, type Route } from '../../shared/http/routes';
+import { ADMIN_SCOPE, ERASE_SCOPE, ONEROSTER_CORE_SCOPE, READ_SCOPE, ROUTES, WRITE_SCOPE, type Route } from '../../shared/http/routes';
 import { callerFromClaims, claimList } from '../../shared/http/auth';
 import { resetDatabase, withClient } from '../support/db';
 import { FULL_ACCESS_CLAIMS, invoke, type HttpReply } from '../support/events';
@@ -17,6 +17,20 @@ async function send(routeCase: RouteCase, fixture: Fixture, claims: Record<strin
 }
 
 const forbidden = (detail: string) => ({ status: 403, headers: { 'Content-Type': 'application/problem+json' }, body: problem(403, 'Forbidden', detail) });
+
+/** The body of a route's 403: problem+json, or on the OneRoster routes the 1EdTech status payload (docs/oneroster.md#errors). */
+function forbiddenBody(route: Route, detail: string) {
+  if (route.errorFormat === 'problem+json') return { headers: { 'Content-Type': 'application/problem+json' }, body: problem(403, 'Forbidden', detail) };
+  return {
+    headers: { 'Content-Type': 'application/json' },
+    body: {
+      imsx_codeMajor: 'failure',
+      imsx_severity: 'error',
+      imsx_description: detail,
+      imsx_CodeMinor: { imsx_codeMinorField: [{ imsx_codeMinorFieldName: 'TargetEndSystem', imsx_codeMinorFieldValue: 'forbidden' }] },
+    },
+  };
+}
 
 const withScope = (scope: string, extra: Record<string, unknown> = {}) => ({ ...FULL_ACCESS_CLAIMS, scope, ...extra });
 
@@ -50,21 +64,22 @@ describe.each(ROUTE_CASES.map((routeCase) => [routeCase.route, routeCase] as con
   it(`answers 403 naming the scope when the token lacks ${access.scope}, and changes nothing`, async () => {
     const before = await rowCounts();
     const reply = await send(routeCase, fixture, withScope(otherScope));
+    const alternative = (access as Route).alternativeScope;
+    const expected = forbiddenBody(access, `This route requires the scope ${access.scope}${alternative ? ` or ${alternative}` : ''}.`);
 
     expect(reply).toEqual({
       status: 403,
-      headers: {
-        'Content-Type': 'application/problem+json',
-        'WWW-Authenticate': `Bearer realm="school-roster", error="insufficient_scope", scope="${access.scope}"`,
-      },
-      body: problem(403, 'Forbidden', `This route requires the scope ${access.scope}.`),
+      headers: { ...expected.headers, 'WWW-Authenticate': `Bearer realm="school-roster", error="insufficient_scope", scope="${access.scope}"` },
+      body: expected.body,
     });
     expect(await rowCounts()).toEqual(before);
   });
 
   it(`answers ${routeCase.success} with ${access.scope} alone, in the scope claim, the scp list, or as API Gateway flattens it`, async () => {
+    const alternative = (access as Route).alternativeScope;
     for (const claims of [
       withScope(access.scope),
+      ...(alternative ? [withScope(alternative)] : []),
       { ...FULL_ACCESS_CLAIMS, scope: undefined, scp: [access.scope, 'openid'] },
       { ...FULL_ACCESS_CLAIMS, scope: undefined, scp: `[openid ${access.scope}]` },
     ]) {
@@ -73,7 +88,21 @@ describe.each(ROUTE_CASES.map((routeCase) => [routeCase.route, routeCase] as con
     }
   });
 
-  if (access.reach === 'school') {
+  if (access.reach === 'served') {
+    it(`answers ${routeCase.success} to a token limited by a schools or a districts claim that reaches the record, and 404 or a page without it to one that does not`, async () => {
+      await withClient((c) => c.query(`UPDATE schools SET "districtId" = $1 WHERE "schoolId" = $2`, [fixture.districtId, fixture.schoolId]));
+      for (const limit of [{ schools: [fixture.schoolId] }, { districts: `[${fixture.districtId.toUpperCase()}]` }]) {
+        const reply = await send(routeCase, fixture, { ...FULL_ACCESS_CLAIMS, scope: ONEROSTER_CORE_SCOPE, ...limit });
+        expect({ limit, status: reply.status, total: reply.headers['X-Total-Count'] === '0' }).toEqual({ limit, status: routeCase.success, total: false });
+      }
+      for (const limit of [{ schools: [randomUUID()] }, { districts: [randomUUID()] }, { schools: [] }]) {
+        const reply = await send(routeCase, fixture, { ...FULL_ACCESS_CLAIMS, scope: ONEROSTER_CORE_SCOPE, ...limit });
+        // A record outside the claims is unknown to the token; a collection holds none of them.
+        if (routeCase.sourcedId) expect({ limit, status: reply.status }).toEqual({ limit, status: 404 });
+        else expect({ limit, status: reply.status, total: reply.headers['X-Total-Count'] }).toEqual({ limit, status: 200, total: '0' });
+      }
+    });
+  } else if (access.reach === 'school') {
     it(`answers ${routeCase.success} for a token whose schools claim names the school, in any encoding`, async () => {
       for (const schools of [[fixture.schoolId], `[${randomUUID()} ${fixture.schoolId.toUpperCase()}]`, `${randomUUID()},${fixture.schoolId}`]) {
         const reply = await send(routeCase, fixture, { ...FULL_ACCESS_CLAIMS, schools });
@@ -111,7 +140,9 @@ describe.each(ROUTE_CASES.map((routeCase) => [routeCase.route, routeCase] as con
   }
 
   // The districts claim (docs/api.md#authentication): each reach of the route table, as the route declares it.
-  if (access.reach === 'school') {
+  if (access.reach === 'served') {
+    // Above, with the schools claim: a served route answers what the claims reach.
+  } else if (access.reach === 'school') {
     it(`answers ${routeCase.success} for a token whose districts claim holds the school's district, and 403 for one that does not`, async () => {
       await withClient((c) => c.query(`UPDATE schools SET "districtId" = $1 WHERE "schoolId" = $2`, [fixture.districtId, fixture.schoolId]));
       for (const districts of [[fixture.districtId], `[${randomUUID()} ${fixture.districtId.toUpperCase()}]`]) {
@@ -201,10 +232,11 @@ describe.each(ERASING_CASES.map((routeCase) => [routeCase.route, routeCase] as c
 });
 
 describe('the route table', () => {
-  it('requires roster/admin for the districts and the webhooks, else roster/read for every GET and roster/write for every POST, PUT, PATCH and DELETE', () => {
+  it('requires the OneRoster scope on the OneRoster routes, roster/admin for the districts and the webhooks, else roster/read for every GET and roster/write for every POST, PUT, PATCH and DELETE', () => {
     for (const [route, { scope }] of Object.entries(ROUTES)) {
       const [method, path] = route.split(' ');
-      const expected = path.startsWith('/districts') || path.startsWith('/webhooks') ? ADMIN_SCOPE : method === 'GET' ? READ_SCOPE : WRITE_SCOPE;
+      const admin = path.startsWith('/districts') || path.startsWith('/webhooks');
+      const expected = path.startsWith('/ims/oneroster/') ? ONEROSTER_CORE_SCOPE : admin ? ADMIN_SCOPE : method === 'GET' ? READ_SCOPE : WRITE_SCOPE;
       expect({ route, scope }).toEqual({ route, scope: expected });
     }
   });

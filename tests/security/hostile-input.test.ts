@@ -3,11 +3,15 @@ import { closeConnections } from '../../shared/db/sequelize';
 import { resetDatabase, withClient } from '../support/db';
 import { FULL_ACCESS_CLAIMS, invoke, type HttpEventInput } from '../support/events';
 import { ROUTE_CASES, insertFixture, type Fixture, type RouteCase } from '../support/routes';
+import { ONEROSTER_CORE_SCOPE, ONEROSTER_SCOPE, ROUTES, type Route } from '../../shared/http/routes';
+import { oneRosterAjv, oneRosterValidator } from '../support/oneroster-schemas';
+
+const imsxStatus = oneRosterValidator(oneRosterAjv(), 'imsx_StatusInfoDType');
 
 /**
  * Hostile input, per route: arbitrary bodies, path ids, query strings, headers and claims. Every answer
  * must be one of the route's documented statuses (never a 5xx) with a problem+json body for errors (the
-gateway's own body for a 401),
+ * 1EdTech status payload on the OneRoster routes, the gateway's own body for a 401),
  * and the database must hold its invariants afterwards. Seeded: the same requests on every run (CI
  * included) unless FC_SEED=<seed> picks others, or FC_SEED=random a fresh seed, printed for replay.
  */
@@ -71,9 +75,22 @@ const body = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom('{"firstName":', '{"name": "x"}garbage', 'x'.repeat(70 * 1024), `{"firstName":"${'é'.repeat(40 * 1024)}"}`) },
 );
 
+/** OneRoster's filter and fields (docs/oneroster.md): near-valid ones, so the grammar and the SQL are reached. */
+const oneRosterValue = fc.oneof(
+  fc.constantFrom('sourcedId', 'familyName,givenName', 'roles', 'name,type', 'dateLastModified', 'asc', 'desc', '1000', '1001', '0', '100000'),
+  fc
+    .tuple(
+      fc.constantFrom('sourcedId', 'status', 'dateLastModified', 'givenName', 'familyName', 'email', 'username', 'name', 'type', 'identifier', 'parent.sourcedId', 'password'),
+      fc.constantFrom('=', '!=', '>', '>=', '<', '<=', '~', '=='),
+      fc.oneof(text, fc.constantFrom('active', 'tobedeleted', 'school', '2026-01-31', '2026-01-31T12:00:00Z', '0000-01-01', "O''Brien", '9999-12-31T23:59:59.999999+14:00')),
+      fc.constantFrom('', ' AND ', ' OR ', ' and '),
+    )
+    .map(([field, op, value, logical]) => `${field}${op}'${value}'${logical ? `${logical}givenName~'a'` : ''}`),
+);
+
 const query = fc.dictionary(
-  fc.oneof(fc.constantFrom('limit', 'cursor', 'after', 'email', 'q', 'role', 'erase', 'districtId'), fc.string()),
-  fc.oneof(text, fc.constantFrom('true', 'false', 'TRUE', '1')),
+  fc.oneof(fc.constantFrom('limit', 'cursor', 'after', 'email', 'q', 'role', 'erase', 'districtId', 'offset', 'sort', 'orderBy', 'filter', 'fields'), fc.string()),
+  fc.oneof(text, fc.constantFrom('true', 'false', 'TRUE', '1'), oneRosterValue),
   { maxKeys: 4 },
 );
 
@@ -89,9 +106,9 @@ const headers = fc.dictionary(
 );
 
 function claims(pool: Fixture[]) {
-  const scope = fc.subarray(['roster/read', 'roster/write', 'openid', 'roster/admin', 'roster/erase']).map((s) => s.join(' '));
+  const scope = fc.subarray(['roster/read', 'roster/write', 'openid', 'roster/admin', 'roster/erase', ONEROSTER_CORE_SCOPE, ONEROSTER_SCOPE]).map((s) => s.join(' '));
   return fc.oneof(
-    { weight: 14, arbitrary: fc.constant({ ...FULL_ACCESS_CLAIMS }) },
+    { weight: 14, arbitrary: fc.constant({ ...FULL_ACCESS_CLAIMS, scope: `${FULL_ACCESS_CLAIMS.scope} ${ONEROSTER_CORE_SCOPE}` }) },
     { weight: 1, arbitrary: fc.constant(null) },
     { weight: 1, arbitrary: scope.map((s) => ({ ...FULL_ACCESS_CLAIMS, scope: s })) },
     { weight: 1, arbitrary: scope.map((s) => ({ sub: 'x', scp: `[${s}]` })) },
@@ -124,9 +141,10 @@ function nearlyValid(valid: unknown): fc.Arbitrary<unknown> {
 }
 
 function requestFor(routeCase: RouteCase, pool: Fixture[]): fc.Arbitrary<HttpEventInput> {
-  const params = Object.fromEntries(
-    routeCase.params.map((name) => [name, pathId(pool.map((f) => f[name]))]),
-  );
+  const params = Object.fromEntries([
+    ...routeCase.params.map((name) => [name, pathId(pool.map((f) => f[name]))]),
+    ...(routeCase.sourcedId ? [['sourcedId', pathId(pool.map((f) => f[routeCase.sourcedId as keyof Fixture]))]] : []),
+  ]);
   return fc.record({
     route: fc.constant(routeCase.route),
     pathParameters: fc.record(params),
@@ -183,6 +201,10 @@ describe.each(ROUTE_CASES.map((routeCase) => [routeCase.route, routeCase] as con
         if (reply.status === 401) {
           // API Gateway's own 401, which the local token check reproduces (docs/decisions/0001).
           expect({ type: reply.headers['Content-Type'], body: reply.body }).toEqual({ type: 'application/json', body: { message: 'Unauthorized' } });
+        } else if (reply.status >= 400 && (ROUTES[routeCase.route] as Route).errorFormat === 'imsx') {
+          // The OneRoster routes answer the 1EdTech status payload (docs/oneroster.md#errors).
+          expect(reply.headers['Content-Type']).toBe('application/json');
+          expect({ body: reply.body, valid: imsxStatus(reply.body), errors: imsxStatus.errors }).toEqual({ body: reply.body, valid: true, errors: null });
         } else if (reply.status >= 400) {
           expect(reply.headers['Content-Type']).toBe('application/problem+json');
           expect(reply.body).toMatchObject({ type: 'about:blank', status: reply.status, title: expect.any(String), detail: expect.any(String) });

@@ -98,7 +98,7 @@ describe('the packaged HTTP API', () => {
       expect.objectContaining({
         AllowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
         AllowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-Match'],
-        ExposeHeaders: ['Location', 'ETag', 'Retry-After', 'Idempotent-Replayed'],
+        ExposeHeaders: ['Location', 'ETag', 'Retry-After', 'Idempotent-Replayed', 'X-Total-Count', 'Link'],
       }),
     );
     expect(resources.HttpApiStage.Properties.DefaultRouteSettings).toEqual({

@@ -19,6 +19,8 @@ export interface Fixture {
 interface RouteCaseInput {
   /** Path parameters the route template names. */
   params: readonly (keyof Fixture)[];
+  /** The fixture id a OneRoster route's `{sourcedId}` names (SPEC §8: a record's sourcedId is its own id). */
+  sourcedId?: keyof Fixture;
   /** A request the route accepts, and the status it answers. */
   valid(fixture: Fixture): Omit<HttpEventInput, 'route'>;
   success: number;
@@ -181,6 +183,79 @@ const CASES: Record<RouteKey, RouteCaseInput> = {
     prepare: restoreWebhooks,
     success: 204,
   },
+  'GET /ims/oneroster/rostering/v1p2/orgs': {
+    params: [],
+    valid: () => ({ query: { limit: '10', filter: "type='school'" } }),
+    success: 200,
+  },
+  'GET /ims/oneroster/rostering/v1p2/orgs/{sourcedId}': {
+    params: [],
+    sourcedId: 'schoolId',
+    valid: ({ schoolId }) => ({ pathParameters: { sourcedId: schoolId } }),
+    success: 200,
+  },
+  'GET /ims/oneroster/rostering/v1p2/schools': {
+    params: [],
+    valid: () => ({ query: { sort: 'name', fields: 'sourcedId,name' } }),
+    success: 200,
+  },
+  'GET /ims/oneroster/rostering/v1p2/schools/{sourcedId}': {
+    params: [],
+    sourcedId: 'schoolId',
+    valid: ({ schoolId }) => ({ pathParameters: { sourcedId: schoolId } }),
+    success: 200,
+  },
+  'GET /ims/oneroster/rostering/v1p2/users': {
+    params: [],
+    valid: () => ({ query: { limit: '10', filter: "dateLastModified>'2020-01-01T00:00:00Z'" } }),
+    success: 200,
+  },
+  'GET /ims/oneroster/rostering/v1p2/users/{sourcedId}': {
+    params: [],
+    sourcedId: 'userId',
+    valid: ({ userId }) => ({ pathParameters: { sourcedId: userId } }),
+    success: 200,
+  },
+  'GET /ims/oneroster/rostering/v1p2/students': {
+    params: [],
+    valid: () => ({ query: { offset: '0' } }),
+    prepare: (fixtures) => setFixtureRoles(fixtures, 'student'),
+    success: 200,
+  },
+  'GET /ims/oneroster/rostering/v1p2/students/{sourcedId}': {
+    params: [],
+    sourcedId: 'userId',
+    valid: ({ userId }) => ({ pathParameters: { sourcedId: userId } }),
+    prepare: (fixtures) => setFixtureRoles(fixtures, 'student'),
+    success: 200,
+  },
+  'GET /ims/oneroster/rostering/v1p2/teachers': {
+    params: [],
+    valid: () => ({ query: { orderBy: 'desc' } }),
+    prepare: (fixtures) => setFixtureRoles(fixtures, 'teacher'),
+    success: 200,
+  },
+  'GET /ims/oneroster/rostering/v1p2/teachers/{sourcedId}': {
+    params: [],
+    sourcedId: 'userId',
+    valid: ({ userId }) => ({ pathParameters: { sourcedId: userId } }),
+    prepare: (fixtures) => setFixtureRoles(fixtures, 'teacher'),
+    success: 200,
+  },
+  'GET /ims/oneroster/rostering/v1p2/schools/{sourcedId}/students': {
+    params: [],
+    sourcedId: 'schoolId',
+    valid: ({ schoolId }) => ({ pathParameters: { sourcedId: schoolId } }),
+    prepare: (fixtures) => setFixtureRoles(fixtures, 'student'),
+    success: 200,
+  },
+  'GET /ims/oneroster/rostering/v1p2/schools/{sourcedId}/teachers': {
+    params: [],
+    sourcedId: 'schoolId',
+    valid: ({ schoolId }) => ({ pathParameters: { sourcedId: schoolId }, query: { fields: 'sourcedId,roles' } }),
+    prepare: (fixtures) => setFixtureRoles(fixtures, 'teacher'),
+    success: 200,
+  },
 };
 
 /**
@@ -193,6 +268,17 @@ export const ROUTE_CASES: readonly RouteCase[] = (Object.keys(ROUTES) as RouteKe
   const { handler } = require(`../../functions/${ROUTES[route].function}`) as { handler: Invocable };
   return { ...input, route, handler, statuses: statusesOf(route).filter((status) => status !== 429 && status < 500) };
 });
+
+/** Gives each fixture's membership `role`, linking it again where a DELETE removed it: for a OneRoster route that serves one role. */
+function setFixtureRoles(fixtures: readonly Fixture[], role: string): Promise<void> {
+  return withClient(async (client) => {
+    await client.query(
+      `INSERT INTO user_schools ("userUserId", "schoolSchoolId", role) SELECT u, s, $3 FROM unnest($1::uuid[], $2::uuid[]) AS t (u, s)
+       ON CONFLICT ("userUserId", "schoolSchoolId") DO UPDATE SET role = EXCLUDED.role WHERE user_schools.role <> EXCLUDED.role`,
+      [fixtures.map((f) => f.userId), fixtures.map((f) => f.schoolId), role],
+    );
+  });
+}
 
 /** Links each fixture's user to its school again, where a DELETE removed the link. */
 function relinkFixtures(fixtures: readonly Fixture[]): Promise<void> {
