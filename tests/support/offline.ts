@@ -9,6 +9,8 @@ export interface OfflineServer {
   baseUrl: string;
   /** Mints a development token the server accepts, as `npm run token` does. */
   token(scopes: string[], schools?: string[]): Promise<string>;
+  /** The development signing key the server verifies tokens against (for a local token endpoint). */
+  keyFile: string;
   stop(): Promise<void>;
 }
 
@@ -74,6 +76,7 @@ async function startOfflineOnce(env: Record<string, string>): Promise<OfflineSer
   return {
     baseUrl: `http://127.0.0.1:${httpPort}`,
     token: (scopes, schools) => mintDevToken({ scopes, schools, keyFile }),
+    keyFile,
     stop: async () => {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
