@@ -7,7 +7,7 @@ import { runRosterSync } from '../../shared/roster/sync';
 import { recreateDatabase } from '../support/databases';
 import { resetRoster } from '../support/roster';
 import { roster11, writeRoster, type Org, type User11 } from '../support/roster';
-import { startOffline, type OfflineServer } from '../support/offline';
+import { startOffline, type OfflineServer } from '../../scripts/offline-server';
 import { startFakeSecretsManager, type FakeSecretsManager } from '../support/secrets-manager';
 
 /**

@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadDevKey, mintDevToken } from '../../scripts/dev-auth';
-import { freePort } from '../../scripts/free-port';
+import { loadDevKey, mintDevToken } from './dev-auth';
+import { freePort } from './free-port';
 
 export interface OfflineServer {
   baseUrl: string;
@@ -17,8 +17,8 @@ export interface OfflineServer {
 const SERVERLESS_BIN = require.resolve('osls/bin/serverless.js');
 
 /**
- * Starts `serverless offline` (the same command `npm start` runs) on free ports against the worker's
- * database, and resolves once it prints that it is ready.
+ * Starts `serverless offline` (the same command `npm start` runs) on free ports against DATABASE_URL (a test worker's
+ * database, or a benchmark's), and resolves once it prints that it is ready: for the end-to-end tests and bench:roundtrip.
  */
 export async function startOffline(env: Record<string, string> = {}): Promise<OfflineServer> {
   // A free port can be taken by another test's server before serverless-offline binds it: try again.
