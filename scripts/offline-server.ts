@@ -48,8 +48,9 @@ async function startOfflineOnce(env: Record<string, string>): Promise<OfflineSer
       PORT: String(httpPort),
       LAMBDA_PORT: String(lambdaPort),
       AWS_EC2_METADATA_DISABLED: 'true',
-      // Not the default build folder, which the packaging tests' `serverless package` would wipe mid-run.
-      ESBUILD_WORK_FOLDER: '.esbuild-test-offline',
+      // Not the default build folder, which the packaging tests' `serverless package` would wipe mid-run,
+      // and one per jest worker: two end-to-end files building into one folder at once broke each other.
+      ESBUILD_WORK_FOLDER: `.esbuild-test-offline-${process.env.JEST_WORKER_ID ?? 'bench'}`,
       SLS_TELEMETRY_DISABLED: '1',
       AUTH_LOCAL_PUBLIC_JWK: publicJwk,
       ...env,
