@@ -1,6 +1,6 @@
 import { ONEROSTER_CORE_SCOPE } from '../../shared/http/routes';
 import { resetDatabase } from '../support/db';
-import { startOffline, type OfflineServer } from '../support/offline';
+import { startOffline, type OfflineServer } from '../../scripts/offline-server';
 import { oneRosterAjv, oneRosterValidator } from '../support/oneroster-schemas';
 
 let server: OfflineServer;

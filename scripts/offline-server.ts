@@ -2,21 +2,23 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadDevKey, mintDevToken } from '../../scripts/dev-auth';
-import { freePort } from '../../scripts/free-port';
+import { loadDevKey, mintDevToken } from './dev-auth';
+import { freePort } from './free-port';
 
 export interface OfflineServer {
   baseUrl: string;
   /** Mints a development token the server accepts, as `npm run token` does. */
   token(scopes: string[], schools?: string[]): Promise<string>;
+  /** The development signing key the server verifies tokens against (for a local token endpoint). */
+  keyFile: string;
   stop(): Promise<void>;
 }
 
 const SERVERLESS_BIN = require.resolve('osls/bin/serverless.js');
 
 /**
- * Starts `serverless offline` (the same command `npm start` runs) on free ports against the worker's
- * database, and resolves once it prints that it is ready.
+ * Starts `serverless offline` (the same command `npm start` runs) on free ports against DATABASE_URL (a test worker's
+ * database, or a benchmark's), and resolves once it prints that it is ready: for the end-to-end tests and bench:roundtrip.
  */
 export async function startOffline(env: Record<string, string> = {}): Promise<OfflineServer> {
   // A free port can be taken by another test's server before serverless-offline binds it: try again.
@@ -46,8 +48,9 @@ async function startOfflineOnce(env: Record<string, string>): Promise<OfflineSer
       PORT: String(httpPort),
       LAMBDA_PORT: String(lambdaPort),
       AWS_EC2_METADATA_DISABLED: 'true',
-      // Not the default build folder, which the packaging tests' `serverless package` would wipe mid-run.
-      ESBUILD_WORK_FOLDER: '.esbuild-test-offline',
+      // Not the default build folder, which the packaging tests' `serverless package` would wipe mid-run,
+      // and one per jest worker: two end-to-end files building into one folder at once broke each other.
+      ESBUILD_WORK_FOLDER: `.esbuild-test-offline-${process.env.JEST_WORKER_ID ?? 'bench'}`,
       SLS_TELEMETRY_DISABLED: '1',
       AUTH_LOCAL_PUBLIC_JWK: publicJwk,
       ...env,
@@ -74,6 +77,7 @@ async function startOfflineOnce(env: Record<string, string>): Promise<OfflineSer
   return {
     baseUrl: `http://127.0.0.1:${httpPort}`,
     token: (scopes, schools) => mintDevToken({ scopes, schools, keyFile }),
+    keyFile,
     stop: async () => {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
