@@ -1,4 +1,4 @@
-import type { Migration } from './types';
+import { createIndexesConcurrently, dropIndexesConcurrently, type IndexDefinition, type Migration } from './types';
 
 /**
  * Indexes for the keyset lists of docs/api.md#lists-and-pagination.
@@ -16,7 +16,7 @@ import type { Migration } from './types';
  * CONCURRENTLY, one statement each (it cannot run inside a transaction): the migrate function runs beside
  * the live service, and a plain CREATE INDEX would block writes to users for the whole build.
  */
-const INDEXES: Array<[name: string, definition: string]> = [
+const INDEXES: IndexDefinition[] = [
   [
     'users_list_order_idx',
     `users ((("lastName" IS NULL)), (COALESCE("lastName", '')), "firstName", "userId") WHERE "deletedAt" IS NULL`,
@@ -30,15 +30,9 @@ const INDEXES: Array<[name: string, definition: string]> = [
 export const addListIndexes: Migration = {
   name: '0002-add-list-indexes',
   async up({ context: sequelize }) {
-    for (const [name, definition] of INDEXES) {
-      // A CONCURRENTLY build that failed leaves an INVALID index behind; drop it so a re-run rebuilds it.
-      await sequelize.query(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`);
-      await sequelize.query(`CREATE INDEX CONCURRENTLY ${name} ON ${definition}`);
-    }
+    await createIndexesConcurrently(sequelize, INDEXES);
   },
   async down({ context: sequelize }) {
-    for (const [name] of [...INDEXES].reverse()) {
-      await sequelize.query(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`);
-    }
+    await dropIndexesConcurrently(sequelize, INDEXES);
   },
 };

@@ -1,4 +1,4 @@
-import type { Migration } from './types';
+import { createIndexesConcurrently, dropIndexesConcurrently, type IndexDefinition, type Migration } from './types';
 
 /**
  * Serves housekeeping (docs/lifecycle.md#housekeeping-retention): "soft-deleted before the cutoff, oldest first" for users and schools.
@@ -8,7 +8,7 @@ import type { Migration } from './types';
  * CONCURRENTLY, one statement each (it cannot run inside a transaction), as in 0002: the migrate function
  * runs beside the live service.
  */
-const INDEXES: Array<[name: string, definition: string]> = [
+const INDEXES: IndexDefinition[] = [
   ['users_deleted_at_idx', `users ("deletedAt") WHERE "deletedAt" IS NOT NULL`],
   ['schools_deleted_at_idx', `schools ("deletedAt") WHERE "deletedAt" IS NOT NULL`],
 ];
@@ -16,15 +16,9 @@ const INDEXES: Array<[name: string, definition: string]> = [
 export const addRetentionIndexes: Migration = {
   name: '0006-add-retention-indexes',
   async up({ context: sequelize }) {
-    for (const [name, definition] of INDEXES) {
-      // A CONCURRENTLY build that failed leaves an INVALID index behind; drop it so a re-run rebuilds it.
-      await sequelize.query(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`);
-      await sequelize.query(`CREATE INDEX CONCURRENTLY ${name} ON ${definition}`);
-    }
+    await createIndexesConcurrently(sequelize, INDEXES);
   },
   async down({ context: sequelize }) {
-    for (const [name] of [...INDEXES].reverse()) {
-      await sequelize.query(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`);
-    }
+    await dropIndexesConcurrently(sequelize, INDEXES);
   },
 };

@@ -1,4 +1,4 @@
-import type { Migration } from './types';
+import { createIndexesConcurrently, dropIndexesConcurrently, type IndexDefinition, type Migration } from './types';
 
 /**
  * The OneRoster read endpoints (docs/oneroster.md), decision 0021:
@@ -14,7 +14,7 @@ import type { Migration } from './types';
  * The trigger and its function in one transaction; the indexes CONCURRENTLY, one statement each (it cannot
  * run inside a transaction), as in 0002 and 0006: the migrate function runs beside the live service.
  */
-const INDEXES: Array<[name: string, definition: string]> = [
+const INDEXES: IndexDefinition[] = [
   ['users_date_last_modified_idx', `users ((GREATEST("updatedAt", "deletedAt")), "userId")`],
   ['schools_date_last_modified_idx', `schools ((GREATEST("updatedAt", "deletedAt")), "schoolId")`],
 ];
@@ -58,16 +58,10 @@ export const addOneRoster: Migration = {
     await sequelize.transaction(async (transaction) => {
       await sequelize.query(TOUCH_USERS, { transaction });
     });
-    for (const [name, definition] of INDEXES) {
-      // A CONCURRENTLY build that failed leaves an INVALID index behind; drop it so a re-run rebuilds it.
-      await sequelize.query(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`);
-      await sequelize.query(`CREATE INDEX CONCURRENTLY ${name} ON ${definition}`);
-    }
+    await createIndexesConcurrently(sequelize, INDEXES);
   },
   async down({ context: sequelize }) {
-    for (const [name] of [...INDEXES].reverse()) {
-      await sequelize.query(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`);
-    }
+    await dropIndexesConcurrently(sequelize, INDEXES);
     await sequelize.query(`
       DROP TRIGGER IF EXISTS user_schools_touch_users_delete ON user_schools;
       DROP TRIGGER IF EXISTS user_schools_touch_users_update ON user_schools;
