@@ -20,10 +20,12 @@ async function copyRaw(db: pg.ClientBase, file: string, table: string): Promise<
  * statement per table (schools, users with their identities, memberships), each writing its change events
  * in the same statement as the sync does, and the seal, in one transaction, against the same schema and
  * indexes. No validation, no matching, no deletions: what any import of these rows must at least cost.
+ * With `sorted`, the rows go in the order the sync writes them (users by email, links by user), which
+ * keeps the index pages each insert touches together: the floor for a sync that sorts, as this one does.
  * Run by bench/sync.ts in a process of its own, as the sync is: prints the milliseconds from the first
  * statement to the commit as JSON.
  */
-async function main(roster: string): Promise<void> {
+async function main(roster: string, sorted: boolean): Promise<void> {
   const db = new pg.Client({ connectionString: config.database.url });
   await db.connect();
   try {
@@ -45,7 +47,8 @@ async function main(roster: string): Promise<void> {
     await db.query(
       `WITH t AS (
          INSERT INTO users ("firstName", "lastName", email, "userName", "sourcedId", source)
-         SELECT "givenName", "familyName", email, username, "sourcedId", 'roster' FROM raw_users RETURNING *
+         SELECT "givenName", "familyName", email, username, "sourcedId", 'roster' FROM raw_users
+         ${sorted ? 'ORDER BY lower(email)' : ''} RETURNING *
        ), events AS (${insertEventsSql({ from: 't', kind: 'user', type: 'user.created', actor })})
        INSERT INTO user_roster_identities ("districtId", "sourcedId", "userId") SELECT ${d}, "sourcedId", "userId" FROM t`,
       bind,
@@ -57,6 +60,7 @@ async function main(roster: string): Promise<void> {
          FROM raw_users r CROSS JOIN LATERAL unnest(string_to_array(r."orgSourcedIds", ',')) AS o (id)
          JOIN user_roster_identities i ON i."districtId" = ${d} AND i."sourcedId" = r."sourcedId"
          JOIN schools s ON s."districtId" = ${d} AND s."sourcedId" = o.id
+         ${sorted ? 'ORDER BY i."userId", s."schoolId"' : ''}
          RETURNING *)
        ${insertEventsSql({ from: 't', kind: 'membership', type: 'membership.created', actor })}`,
       bind,
@@ -69,7 +73,7 @@ async function main(roster: string): Promise<void> {
   }
 }
 
-main(process.argv[2]).catch((error: unknown) => {
+main(process.argv[2], process.argv.includes('--sorted')).catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });
