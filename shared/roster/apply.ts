@@ -518,23 +518,23 @@ async function applyMemberships(db: Db, d: string, manifest: Manifest, mode: Fil
     'membership.deleted',
   );
 
-  counts.updated = await changeWithEvents(db, actor, `
-    UPDATE user_schools us SET role = p.role, "updatedAt" = now()
-    FROM plan_links p
-    WHERE p.status = 'active' AND us."userUserId" = p.user_id AND us."schoolSchoolId" = p.school_id
-      AND us."districtId" = ${d} AND us.role <> p.role
-    RETURNING us.*`, 'membership', 'membership.updated');
-  // A pair already linked through the API stays the API's link, with its role: the roster never takes it over.
-  // The new pairs are found before inserting: an INSERT whose own anti-join reads user_schools would
-  // rescan the rows it is adding. ON CONFLICT covers a link the API adds meanwhile.
+  // One pass over the listed pairs finds both the new ones and this district's links whose role changed;
+  // a pair already linked through the API stays the API's link, with its role: the roster never takes it
+  // over. Found before writing: an INSERT whose own anti-join read user_schools would rescan the rows it
+  // is adding. The role update checks the row again, and ON CONFLICT covers a link the API adds meanwhile.
   await db.query(`
-    CREATE TEMP TABLE new_links ON COMMIT DROP AS
-    SELECT p.user_id, p.school_id, p.role FROM plan_links p
-    WHERE p.status = 'active'
-      AND NOT EXISTS (SELECT 1 FROM user_schools us WHERE us."userUserId" = p.user_id AND us."schoolSchoolId" = p.school_id)`);
+    CREATE TEMP TABLE link_changes ON COMMIT DROP AS
+    SELECT p.user_id, p.school_id, p.role, us."userSchoolId" AS link_id
+    FROM plan_links p LEFT JOIN user_schools us ON us."userUserId" = p.user_id AND us."schoolSchoolId" = p.school_id
+    WHERE p.status = 'active' AND (us."userSchoolId" IS NULL OR (us."districtId" = ${d} AND us.role <> p.role))`);
+  counts.updated = await changeWithEvents(db, actor, `
+    UPDATE user_schools us SET role = c.role, "updatedAt" = now()
+    FROM link_changes c
+    WHERE c.link_id IS NOT NULL AND us."userSchoolId" = c.link_id AND us."districtId" = ${d} AND us.role <> c.role
+    RETURNING us.*`, 'membership', 'membership.updated');
   counts.created = await changeWithEvents(db, actor, `
     INSERT INTO user_schools ("userUserId", "schoolSchoolId", role, source, "districtId")
-    SELECT user_id, school_id, role, 'roster', ${d} FROM new_links
+    SELECT user_id, school_id, role, 'roster', ${d} FROM link_changes WHERE link_id IS NULL
     ON CONFLICT ("userUserId", "schoolSchoolId") DO NOTHING
     RETURNING *`, 'membership', 'membership.created');
   const planned = (await numbers<'n'>(db, `SELECT count(*) AS n FROM plan_links WHERE status = 'active'`)).n;
