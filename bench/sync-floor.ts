@@ -56,6 +56,9 @@ async function main(roster: string, sorted: boolean): Promise<void> {
        INSERT INTO user_roster_identities ("districtId", "sourcedId", "userId") SELECT ${d}, "sourcedId", "userId" FROM t`,
       bind,
     );
+    // The links' joins are planned on what the statistics say, which after a TRUNCATE still describe the
+    // previous district (ANALYZE of an empty table leaves them): the sync analyzes after its user writes too.
+    await db.query('ANALYZE schools; ANALYZE user_roster_identities');
     await db.query(
       `WITH t AS (
          INSERT INTO user_schools ("userUserId", "schoolSchoolId", role, source, "districtId")
