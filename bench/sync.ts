@@ -95,8 +95,9 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
  * throwaway PostgreSQL 17 (default durability settings): the first import through the sync's entry point
  * in a child process, the SQL floor of the same import (bench/sync-floor.ts), the same roster again, and a
  * delta touching 1% of users, each of the last two after a VACUUM ANALYZE (see settle). Prints the median
- * of each over the rounds, the ratios to the targets, and the peak RSS of the sync processes. `--explain` instead prints the plan of every apply statement over 100 ms
- * of one first import and one re-run (EXPLAIN ANALYZE's own cost makes those runs slower: no timings then).
+ * of each over the rounds, the ratios to the targets, and the peak RSS of the sync processes. `--explain`
+ * instead prints the plan of every statement over 100 ms of one floor, one first import and one re-run
+ * (EXPLAIN ANALYZE's own cost makes those runs slower: their times are not the bench's figures).
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
