@@ -16,6 +16,8 @@ export async function startLocalPostgres(options: {
   port: number;
   persistent: boolean;
   postgresFlags?: string[];
+  /** The server's log output (its stderr), which is otherwise dropped. */
+  onLog?: (message: string) => void;
 }): Promise<LocalPostgres> {
   const user = 'postgres';
   const password = 'postgres';
@@ -28,7 +30,7 @@ export async function startLocalPostgres(options: {
     // Postgres refuses to run as root; the package then runs it as a `postgres` system user.
     createPostgresUser: process.getuid?.() === 0,
     postgresFlags: options.postgresFlags ?? [],
-    onLog: () => {},
+    onLog: options.onLog ?? (() => {}),
     onError: (message: unknown) => {
       if (process.env.DEBUG_POSTGRES) console.error(message);
     },

@@ -128,6 +128,10 @@ function restoredOrUpdated(kind: 'user' | 'school', actor: string): string {
   return insertEventsSql({ from: 'changed', kind, type: { sql: `CASE WHEN t.was_deleted THEN '${kind}.created' ELSE '${kind}.updated' END` }, actor });
 }
 
+function wroteAny(counts: EntityCounts): boolean {
+  return counts.created + counts.updated + counts.deleted + counts.restored > 0;
+}
+
 function percent(part: number, whole: number): string {
   return `${Math.round((part / whole) * 1000) / 10}%`;
 }
@@ -142,6 +146,15 @@ function ownsFields(userId: string, since: string, d: string): string {
     SELECT 1 FROM user_roster_identities o
     WHERE o."userId" = ${userId} AND o."districtId" <> ${d} AND o."releasedAt" IS NULL
       AND (o."heldSince", o."districtId") < (${since}, ${d}))`;
+}
+
+/**
+ * True when no other district holds anybody: every person of this district is then its own to supply,
+ * decided once for the statement (an InitPlan, evaluated before the OR's per-row ownsFields probes, which
+ * cost a second at 200,000 users when a single-district deployment re-runs its roster).
+ */
+function noOtherDistrict(d: string): string {
+  return `NOT EXISTS (SELECT 1 FROM user_roster_identities x WHERE x."districtId" <> ${d} AND x."releasedAt" IS NULL)`;
 }
 
 /**
@@ -184,7 +197,7 @@ export async function applyRoster(db: Db, manifest: Manifest, options: ApplyOpti
            i."userId" AS user_id, gen_random_uuid() AS new_user_id,
            coalesce(u."deletedAt" IS NOT NULL, false) AS was_deleted, coalesce(i."releasedAt" IS NOT NULL, false) AS was_released,
            false AS adopted,
-           i."userId" IS NULL OR (i."releasedAt" IS NULL AND ${ownsFields('i."userId"', 'i."heldSince"', d)})
+           i."userId" IS NULL OR ${noOtherDistrict(d)} OR (i."releasedAt" IS NULL AND ${ownsFields('i."userId"', 'i."heldSince"', d)})
              OR (i."releasedAt" IS NOT NULL AND ${ownsFields('i."userId"', 'now()', d)}) AS owner,
            u."firstName" AS cur_first_name, u."lastName" AS cur_last_name, u.email AS cur_email, u."userName" AS cur_user_name,
            u."sourcedId" AS cur_sourced_id
@@ -202,7 +215,11 @@ export async function applyRoster(db: Db, manifest: Manifest, options: ApplyOpti
   await applySchools(db, d, options.actor, result);
   await applyUsers(db, d, options.actor, result);
   // Autovacuum has not seen the rows this transaction wrote: fresh statistics keep the joins below hashed.
-  await db.query('ANALYZE users; ANALYZE schools; ANALYZE user_schools; ANALYZE user_roster_identities;');
+  // A run that wrote no user or school (a re-run of the same roster) keeps the statistics the last run
+  // committed, and spares the sampling of four tables.
+  if (wroteAny(result.users) || result.users.released > 0 || wroteAny(result.schools) || result.memberships.deleted > 0) {
+    await db.query('ANALYZE users; ANALYZE schools; ANALYZE user_schools; ANALYZE user_roster_identities;');
+  }
   const linksMode = manifest.version === '1.1' ? manifest.users : manifest.roles;
   if (linksMode !== 'absent') await applyMemberships(db, d, manifest, linksMode, options.actor, result);
   result.otherOrgs = (await numbers<'n'>(db, `SELECT count(*) AS n FROM stage_orgs WHERE type <> 'school'`)).n;
@@ -468,28 +485,6 @@ async function applyMemberships(db: Db, d: string, manifest: Manifest, mode: Fil
     WHERE l.valid AND l.status = 'active'
       AND EXISTS (SELECT 1 FROM stage_orgs o WHERE o.sourced_id = l.org_sourced_id AND o.type <> 'school')`)).n;
 
-  counts.updated = await changeWithEvents(db, actor, `
-    UPDATE user_schools us SET role = p.role, "updatedAt" = now()
-    FROM plan_links p
-    WHERE p.status = 'active' AND us."userUserId" = p.user_id AND us."schoolSchoolId" = p.school_id
-      AND us."districtId" = ${d} AND us.role <> p.role
-    RETURNING us.*`, 'membership', 'membership.updated');
-  // A pair already linked through the API stays the API's link, with its role: the roster never takes it over.
-  // The new pairs are found before inserting: an INSERT whose own anti-join reads user_schools would
-  // rescan the rows it is adding. ON CONFLICT covers a link the API adds meanwhile.
-  await db.query(`
-    CREATE TEMP TABLE new_links ON COMMIT DROP AS
-    SELECT p.user_id, p.school_id, p.role FROM plan_links p
-    WHERE p.status = 'active'
-      AND NOT EXISTS (SELECT 1 FROM user_schools us WHERE us."userUserId" = p.user_id AND us."schoolSchoolId" = p.school_id)`);
-  counts.created = await changeWithEvents(db, actor, `
-    INSERT INTO user_schools ("userUserId", "schoolSchoolId", role, source, "districtId")
-    SELECT user_id, school_id, role, 'roster', ${d} FROM new_links
-    ON CONFLICT ("userUserId", "schoolSchoolId") DO NOTHING
-    RETURNING *`, 'membership', 'membership.created');
-  const planned = (await numbers<'n'>(db, `SELECT count(*) AS n FROM plan_links WHERE status = 'active'`)).n;
-  counts.unchanged = planned - counts.created - counts.updated;
-
   // Links the run cannot judge (their user's row or their own row was bad) are kept as they are.
   await db.query(`
     CREATE TEMP TABLE keep_links ON COMMIT DROP AS
@@ -512,7 +507,9 @@ async function applyMemberships(db: Db, d: string, manifest: Manifest, mode: Fil
     scope = `NOT ${listed} AND EXISTS (
       SELECT 1 FROM plan_links p WHERE p.status = 'tobedeleted' AND p.user_id = us."userUserId" AND p.school_id = us."schoolSchoolId")`;
   }
-  // Only this district's own links: another district's, and the API's, are never touched.
+  // Only this district's own links: another district's, and the API's, are never touched. Removed before
+  // the new links go in: the removal's anti-join then reads only the links that were there before the
+  // run (on a first import, none) instead of every link the run has just added.
   counts.deleted += await changeWithEvents(
     db,
     actor,
@@ -520,4 +517,26 @@ async function applyMemberships(db: Db, d: string, manifest: Manifest, mode: Fil
     'membership',
     'membership.deleted',
   );
+
+  // One pass over the listed pairs finds both the new ones and this district's links whose role changed;
+  // a pair already linked through the API stays the API's link, with its role: the roster never takes it
+  // over. Found before writing: an INSERT whose own anti-join read user_schools would rescan the rows it
+  // is adding. The role update checks the row again, and ON CONFLICT covers a link the API adds meanwhile.
+  await db.query(`
+    CREATE TEMP TABLE link_changes ON COMMIT DROP AS
+    SELECT p.user_id, p.school_id, p.role, us."userSchoolId" AS link_id
+    FROM plan_links p LEFT JOIN user_schools us ON us."userUserId" = p.user_id AND us."schoolSchoolId" = p.school_id
+    WHERE p.status = 'active' AND (us."userSchoolId" IS NULL OR (us."districtId" = ${d} AND us.role <> p.role))`);
+  counts.updated = await changeWithEvents(db, actor, `
+    UPDATE user_schools us SET role = c.role, "updatedAt" = now()
+    FROM link_changes c
+    WHERE c.link_id IS NOT NULL AND us."userSchoolId" = c.link_id AND us."districtId" = ${d} AND us.role <> c.role
+    RETURNING us.*`, 'membership', 'membership.updated');
+  counts.created = await changeWithEvents(db, actor, `
+    INSERT INTO user_schools ("userUserId", "schoolSchoolId", role, source, "districtId")
+    SELECT user_id, school_id, role, 'roster', ${d} FROM link_changes WHERE link_id IS NULL
+    ON CONFLICT ("userUserId", "schoolSchoolId") DO NOTHING
+    RETURNING *`, 'membership', 'membership.created');
+  const planned = (await numbers<'n'>(db, `SELECT count(*) AS n FROM plan_links WHERE status = 'active'`)).n;
+  counts.unchanged = planned - counts.created - counts.updated;
 }
