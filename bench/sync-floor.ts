@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { actorBinds, insertEventsSql } from '../shared/changes/events';
-import { sealChanges } from '../shared/changes/transaction';
+import { sealChanges } from '../shared/changes/seal';
 import { config } from '../shared/config';
 
 /** The raw CSV, every column as text, under its header's names: COPY parses it, nothing else does. */

@@ -1,26 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type pg from 'pg';
 import { QueryTypes, type Transaction } from 'sequelize';
 import { certainlyNotApplied } from '../db/retry';
 import { getSequelize } from '../db/sequelize';
-
-/** Arbitrary, fixed key of the advisory lock that orders the commits of transactions that wrote change events. */
-const SEAL_LOCK_KEY = 724_100_005;
-
-/**
- * The last statement of every transaction that wrote change events (docs/change-feed.md). It takes a
- * transaction-level advisory lock, which PostgreSQL releases only after the commit is visible, and under
- * it the transaction's next feed position (an identity column): so position p+1 is taken only once p's
- * transaction is visible, and a reader whose snapshot shows p+1 shows p. Positions follow commit order
- * exactly; writers serialise only this statement and their COMMIT. A transaction that wrote no event
- * takes neither lock nor position.
- */
-const SEAL_SQL = `DO $seal$ BEGIN
-  IF EXISTS (SELECT 1 FROM change_events WHERE "txid" = pg_current_xact_id_if_assigned()) THEN
-    PERFORM pg_advisory_xact_lock(${SEAL_LOCK_KEY});
-    INSERT INTO change_commits ("txid") VALUES (pg_current_xact_id()) ON CONFLICT ("txid") DO NOTHING;
-  END IF;
-END $seal$`;
+import { SEAL_SQL } from './seal';
 
 /** The transactions changeTransaction opened, the only ones a write may join (see withChanges). */
 const changeTransactions = new WeakSet<Transaction>();
@@ -63,9 +45,4 @@ export function withChanges<T>(transaction: Transaction | undefined, work: (tran
   if (!transaction) return changeTransaction(work);
   if (!changeTransactions.has(transaction)) throw new Error('A write joined a transaction that changeTransaction did not open: its change events would never be sealed');
   return work(transaction);
-}
-
-/** The same seal for a transaction run on a plain `pg` client (the roster sync), right before its COMMIT. */
-export async function sealChanges(client: pg.ClientBase): Promise<void> {
-  await client.query(SEAL_SQL);
 }

@@ -2,9 +2,8 @@ import type { Sequelize } from 'sequelize';
 import { SequelizeStorage, Umzug, type MigrationMeta } from 'umzug';
 import { migrations } from '../../migrations';
 import { assertSupportedServer } from './server-version';
+import { ADVISORY_LOCKS } from './advisory-locks';
 
-/** Arbitrary, fixed key of the advisory lock that serialises concurrent migration runs. */
-export const MIGRATION_LOCK_KEY = 724_100_001;
 
 function createMigrator(sequelize: Sequelize) {
   return new Umzug({
@@ -28,7 +27,7 @@ type LockConnection = { query(sql: string, values?: unknown[]): Promise<{ rows: 
  */
 async function acquireMigrationLock(connection: LockConnection): Promise<void> {
   for (;;) {
-    const { rows } = await connection.query('SELECT pg_try_advisory_lock($1) AS locked', [MIGRATION_LOCK_KEY]);
+    const { rows } = await connection.query('SELECT pg_try_advisory_lock($1) AS locked', [ADVISORY_LOCKS.migration]);
     if (rows[0].locked) return;
     await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
   }
@@ -45,7 +44,7 @@ async function withMigrationLock<T>(sequelize: Sequelize, work: () => Promise<T>
     try {
       return await work();
     } finally {
-      await connection.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+      await connection.query('SELECT pg_advisory_unlock($1)', [ADVISORY_LOCKS.migration]);
     }
   } finally {
     sequelize.connectionManager.releaseConnection(connection as never);

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { actorBinds, insertEventsSql, type Actor, type EntityKind, type EventType } from '../changes/events';
 import type { FileMode, Manifest } from './manifest';
 import { emptyCounts, emptyUserCounts, type EntityCounts, type UserCounts } from './types';
+import { ADVISORY_LOCKS } from '../db/advisory-locks';
 
 export interface ApplyOptions {
   /** The district whose roster this is: every match, write and removal stays within it. */
@@ -110,8 +111,6 @@ function goneSql(what: 'schools' | 'identities', d: string, mode: FileMode): str
   return `${select} AND false`;
 }
 
-/** Arbitrary, fixed key of the transaction lock under which runs of different districts create users. */
-const USER_CREATION_LOCK_KEY = 724_100_006;
 
 /**
  * Runs `change` (an UPDATE, INSERT or DELETE ... RETURNING the changed rows whole) and writes one change
@@ -318,7 +317,7 @@ async function applyUsers(db: Db, d: string, actor: Actor, result: ApplyResult):
   // runs inserting the same value at once fail one another, again on every retry while others keep
   // starting (bench/districts.ts: 20 districts' first imports, 4 at a time). Taken before any row lock,
   // and only by runs that create, so it closes no cycle with them; a run that creates nobody never waits.
-  await db.query(`SELECT pg_advisory_xact_lock(${USER_CREATION_LOCK_KEY}) FROM plan_users WHERE user_id IS NULL LIMIT 1`);
+  await db.query(`SELECT pg_advisory_xact_lock(${ADVISORY_LOCKS.userCreation}) FROM plan_users WHERE user_id IS NULL LIMIT 1`);
 
   // Adoption (docs/districts.md): a row with no identity here whose email is a live user's that this district does
   // not know yet (made through the API, or held by another district) becomes that user. When another

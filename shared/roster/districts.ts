@@ -5,6 +5,7 @@ import { getSequelize } from '../db/sequelize';
 import { RosterInputError } from './errors';
 import { nextSyncTime } from './next-sync';
 import { scheduleProblem } from './schedule';
+import { ADVISORY_LOCKS } from '../db/advisory-locks';
 
 /** What a sync needs of its district. */
 interface SyncDistrict {
@@ -12,9 +13,6 @@ interface SyncDistrict {
   rosterSource: string | null;
   maxDeleteRatio: number | null;
 }
-
-/** Arbitrary, fixed key of the lock under which a deployment with no district makes its first one. */
-const FIRST_DISTRICT_LOCK_KEY = 724_100_005;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -36,7 +34,7 @@ export async function resolveSyncDistrict(db: pg.ClientBase, districtId: string 
     return rows[0];
   }
   // Two first runs at once must not make two districts.
-  await db.query('SELECT pg_advisory_lock($1)', [FIRST_DISTRICT_LOCK_KEY]);
+  await db.query('SELECT pg_advisory_lock($1)', [ADVISORY_LOCKS.firstDistrict]);
   try {
     const { rows } = await db.query<SyncDistrict>(`SELECT ${COLUMNS} FROM districts ORDER BY "createdAt" LIMIT 2`);
     if (rows.length > 1) {
@@ -50,7 +48,7 @@ export async function resolveSyncDistrict(db: pg.ClientBase, districtId: string 
     );
     return created.rows[0];
   } finally {
-    await db.query('SELECT pg_advisory_unlock($1)', [FIRST_DISTRICT_LOCK_KEY]);
+    await db.query('SELECT pg_advisory_unlock($1)', [ADVISORY_LOCKS.firstDistrict]);
   }
 }
 

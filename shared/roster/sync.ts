@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { sealChanges } from '../changes/transaction';
+import { sealChanges } from '../changes/seal';
+import { ADVISORY_LOCKS } from '../db/advisory-locks';
 import { config } from '../config';
 import { openSyncConnection } from '../db/sync-connection';
 import { logger, scrub } from '../logger';
@@ -15,11 +16,8 @@ import { openRosterSource } from './sources';
 import { createStagingTables, stageOrgs, stageRoles, stageUsers, type StagingContext } from './staging';
 import { emptyCounts, emptyUserCounts, MAX_REPORTED_ERRORS, type RowError, type RunStatus, type SourceKind, type SyncProgress, type SyncSummary } from './types';
 
-/**
- * Arbitrary, fixed class of the advisory locks that let one roster sync run at a time per district (the
- * second key is the district's, shared/roster/districts.ts).
- */
-const SYNC_LOCK_KEY = 724_100_004;
+/** The class of the advisory locks that let one roster sync run at a time per district (the second key is the district's, shared/roster/districts.ts). */
+const SYNC_LOCK_KEY = ADVISORY_LOCKS.districtSync;
 
 /**
  * How often one run applies its roster again after a deadlock or a unique violation: both come from

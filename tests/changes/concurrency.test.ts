@@ -2,7 +2,7 @@ import '../support/wide-pool';
 import pg from 'pg';
 import { handler as createSchool } from '../../functions/create-school';
 import { handler as link } from '../../functions/link';
-import { sealChanges } from '../../shared/changes/transaction';
+import { sealChanges } from '../../shared/changes/seal';
 import { closeConnections } from '../../shared/db/sequelize';
 import { changesPage, resetChanges, walkChanges } from '../support/changes';
 import { resetDatabase } from '../support/db';

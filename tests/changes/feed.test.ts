@@ -2,7 +2,7 @@ import pg from 'pg';
 import { handler as changes } from '../../functions/changes';
 import { handler as createUser } from '../../functions/create-user';
 import { handler as link } from '../../functions/link';
-import { sealChanges } from '../../shared/changes/transaction';
+import { sealChanges } from '../../shared/changes/seal';
 import { getSequelize } from '../../shared/db/sequelize';
 import { runRosterSync } from '../../shared/roster/sync';
 import { changesPage, resetChanges, typesOf, walkChanges } from '../support/changes';

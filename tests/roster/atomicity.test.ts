@@ -4,6 +4,7 @@ import { districtLockKey } from '../../shared/roster/districts';
 import { withClient } from '../support/db';
 import { counts, resetRoster, roster11, smallDistrict11, snapshot, writeRoster, writeZip } from '../support/roster';
 import { logger } from '../../shared/logger';
+import { ADVISORY_LOCKS } from '../../shared/db/advisory-locks';
 
 afterAll(() => getSequelize().close());
 beforeEach(resetRoster);
@@ -49,7 +50,7 @@ describe('all or nothing', () => {
     const { orgs, users } = smallDistrict11();
     const districtId = await withClient(async (c) => (await c.query(`INSERT INTO districts (name) VALUES ('Springfield') RETURNING "districtId"`)).rows[0].districtId as string);
     await withClient(async (other) => {
-      await other.query('SELECT pg_advisory_lock(724100004, $1)', [districtLockKey(districtId)]);
+      await other.query('SELECT pg_advisory_lock($1, $2)', [ADVISORY_LOCKS.districtSync, districtLockKey(districtId)]);
       const started = Date.now();
 
       const summary = await runRosterSync({ source: writeRoster(roster11(orgs, users)) });

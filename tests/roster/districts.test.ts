@@ -8,6 +8,7 @@ import { runRosterSync } from '../../shared/roster/sync';
 import { withClient } from '../support/db';
 import { createDistrict, districtState, schoolsOf, userOf } from '../support/districts';
 import { counts, resetRoster, roster11, writeRoster, type Org, type User11 } from '../support/roster';
+import { ADVISORY_LOCKS } from '../../shared/db/advisory-locks';
 
 afterAll(() => getSequelize().close());
 beforeEach(resetRoster);
@@ -108,7 +109,7 @@ describe('two districts in one deployment', () => {
     const b = await createDistrict('Beta');
     const beta = district('Beta', 4);
     await withClient(async (other) => {
-      await other.query('SELECT pg_advisory_lock(724100004, $1)', [districtLockKey(a)]);
+      await other.query('SELECT pg_advisory_lock($1, $2)', [ADVISORY_LOCKS.districtSync, districtLockKey(a)]);
 
       const [skipped, ran] = [await sync(a, beta.orgs, beta.users), await sync(b, beta.orgs, beta.users)];
 

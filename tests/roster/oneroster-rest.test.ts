@@ -11,6 +11,7 @@ import { startFakeSis, type FakeSis, type FakeSisOptions } from '../support/oner
 import { withClient } from '../support/db';
 import { createDistrict } from '../support/districts';
 import { counts, resetRoster, snapshot } from '../support/roster';
+import { ADVISORY_LOCKS } from '../../shared/db/advisory-locks';
 
 afterAll(() => getSequelize().close());
 
@@ -218,11 +219,11 @@ describe('a OneRoster 1.2 REST source', () => {
 
     const districtId = await createDistrict('Springfield');
     const summary = await withClient(async (client) => {
-      await client.query('SELECT pg_advisory_lock(724100004, $1)', [districtLockKey(districtId)]);
+      await client.query('SELECT pg_advisory_lock($1, $2)', [ADVISORY_LOCKS.districtSync, districtLockKey(districtId)]);
       try {
         return await runRosterSync({ districtId, rosterSource: source });
       } finally {
-        await client.query('SELECT pg_advisory_unlock(724100004, $1)', [districtLockKey(districtId)]);
+        await client.query('SELECT pg_advisory_unlock($1, $2)', [ADVISORY_LOCKS.districtSync, districtLockKey(districtId)]);
       }
     });
 

@@ -1,7 +1,8 @@
 import { Client } from 'pg';
-import { MIGRATION_LOCK_KEY, migrateDown, migrateUp } from '../../shared/db/migrator';
+import { migrateDown, migrateUp } from '../../shared/db/migrator';
 import { migrations } from '../../migrations';
 import { openSequelize, recreateDatabase } from '../support/databases';
+import { ADVISORY_LOCKS } from '../../shared/db/advisory-locks';
 
 /** The tables, indexes and constraints of the public schema, to compare one state with another. */
 async function schemaShape(sequelize: ReturnType<typeof openSequelize>) {
@@ -57,10 +58,10 @@ describe('migrations', () => {
     await holder.connect();
     try {
       // A third run holds the lock until both are waiting for it.
-      await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+      await holder.query('SELECT pg_advisory_lock($1)', [ADVISORY_LOCKS.migration]);
       const runs = Promise.all([migrateUp(sequelize), migrateUp(other)]);
       await new Promise((resolve) => setTimeout(resolve, 500));
-      await holder.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+      await holder.query('SELECT pg_advisory_unlock($1)', [ADVISORY_LOCKS.migration]);
 
       const [a, b] = await runs;
 
