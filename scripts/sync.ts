@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { config } from '../shared/config';
 import { getSequelize } from '../shared/db/sequelize';
-import { listScheduledDistricts } from '../shared/roster/districts';
+import { listScheduledDistricts } from '../shared/roster/dispatch';
 import { runRosterSync } from '../shared/roster/sync';
 import type { EntityCounts, RunStatus, SyncProgress, SyncSummary } from '../shared/roster/types';
 

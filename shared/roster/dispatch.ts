@@ -37,3 +37,12 @@ export async function claimDueSyncs(now = new Date()): Promise<DueSync[]> {
     return any ? [] : [{}];
   });
 }
+
+/** The districts a scheduler syncs: enabled, with a roster source and a schedule, oldest first. */
+export async function listScheduledDistricts(): Promise<string[]> {
+  const rows = await getSequelize().query<{ districtId: string }>(
+    `SELECT "districtId" FROM districts WHERE enabled AND "rosterSource" IS NOT NULL AND "syncSchedule" IS NOT NULL ORDER BY "createdAt", "districtId"`,
+    { type: QueryTypes.SELECT },
+  );
+  return rows.map((row) => row.districtId);
+}

@@ -1,7 +1,5 @@
 import type pg from 'pg';
-import { QueryTypes } from 'sequelize';
 import { config } from '../config';
-import { getSequelize } from '../db/sequelize';
 import { RosterInputError } from './errors';
 import { nextSyncTime } from './next-sync';
 import { scheduleProblem } from './schedule';
@@ -50,15 +48,6 @@ export async function resolveSyncDistrict(db: pg.ClientBase, districtId: string 
   } finally {
     await db.query('SELECT pg_advisory_unlock($1)', [ADVISORY_LOCKS.firstDistrict]);
   }
-}
-
-/** The districts a scheduler syncs: enabled, with a roster source and a schedule, oldest first. */
-export async function listScheduledDistricts(): Promise<string[]> {
-  const rows = await getSequelize().query<{ districtId: string }>(
-    `SELECT "districtId" FROM districts WHERE enabled AND "rosterSource" IS NOT NULL AND "syncSchedule" IS NOT NULL ORDER BY "createdAt", "districtId"`,
-    { type: QueryTypes.SELECT },
-  );
-  return rows.map((row) => row.districtId);
 }
 
 /**
