@@ -48,9 +48,8 @@ async function reset(databaseUrl: string): Promise<void> {
   const db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
   await db.query('TRUNCATE users, schools, user_schools, user_roster_identities, roster_sync_runs, districts, change_events, change_commits CASCADE');
-  await db.query('VACUUM ANALYZE');
-  await db.query('CHECKPOINT');
   await db.end();
+  await settle(databaseUrl);
 }
 
 /**

@@ -11,6 +11,7 @@ import { startFakeLambda, type FakeLambda } from '../support/lambda';
 import { startFakeSis, type FakeSis } from '../support/oneroster-sis';
 import { resetRoster, snapshot } from '../support/roster';
 import { startFakeSecretsManager, type FakeSecretsManager } from '../support/secrets-manager';
+import { capturingOutput } from '../support/output';
 
 /**
  * A district whose SIS serves OneRoster REST, synced as deployed (docs/oneroster.md#how-the-pull-leaves-the-vpc):
@@ -127,20 +128,7 @@ async function bucketKeys(): Promise<string[]> {
 }
 
 /** Runs `work` with the service's stdout and stderr (its JSON log lines) captured into logLines. */
-async function capturingLogs<T>(work: () => Promise<T>): Promise<T> {
-  const capture = (chunk: unknown) => {
-    logLines.push(String(chunk));
-    return true;
-  };
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation(capture);
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation(capture);
-  try {
-    return await work();
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const capturingLogs = <T>(work: () => Promise<T>) => capturingOutput(logLines, work);
 
 /** Every row of every table of the service's schema, as text. */
 async function everyTableAsText(): Promise<string> {

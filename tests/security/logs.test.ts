@@ -1,6 +1,7 @@
 import { loadConfig as configFrom } from '../../shared/config';
 import { resetDatabase, withClient } from '../support/db';
 import { invoke, type Invocable } from '../support/events';
+import { capturingOutput } from '../support/output';
 
 const PERSON = { firstName: 'Augusta', lastName: 'Byron-King', email: 'augusta.king@example.org', userName: 'ada1815' };
 const TOKEN = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhZGEifQ.c2lnbmF0dXJlLW5vdC1yZWFs';
@@ -9,18 +10,7 @@ const SECRETS = [...Object.values(PERSON), TOKEN];
 /** Everything the service writes to stdout and stderr while `work` runs. */
 async function captureLogs(work: () => Promise<unknown>): Promise<string> {
   const chunks: string[] = [];
-  const capture = (chunk: unknown) => {
-    chunks.push(String(chunk));
-    return true;
-  };
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation(capture);
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation(capture);
-  try {
-    await work();
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
+  await capturingOutput(chunks, work);
   return chunks.join('');
 }
 
