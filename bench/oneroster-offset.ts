@@ -2,7 +2,7 @@
  * `npx tsx bench/oneroster-offset.ts`: what a OneRoster users page costs at offset 0 and 100,000 over
  * 120,000 users (one membership each), the X-Total-Count that goes with it, and a delta pull
  * (`filter=dateLastModified>'...'` matching 1% of users) with and without an index on
- * ("updatedAt", "userId"). The query has the shape a §8 /users page needs (roles aggregated per user, live
+ * ("updatedAt", "userId"). The query has the shape a OneRoster /users page needs (roles aggregated per user, live
  * users and those deleted within the retention); the endpoint itself is built later, so these figures are
  * the SQL's, measured with a plain pg client against a throwaway embedded PostgreSQL 17.
  */

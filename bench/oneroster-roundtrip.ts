@@ -13,7 +13,7 @@ import { migrateUp } from '../shared/db/migrator';
 import { withBenchDatabase } from './support/bench-database';
 
 /**
- * `npm run bench:roundtrip -- [--users 10000] [--rounds 3]`: the OneRoster round trip of SPEC §8 at a
+ * `npm run bench:roundtrip -- [--users 10000] [--rounds 3]`: the OneRoster round trip (docs/oneroster.md#the-round-trip) at a
  * district's size. A generated roster is imported into one database, which serverless-offline serves
  * (the `oneroster` function, as `npm start` runs it); a second database's district pulls it from those
  * endpoints with the REST source (a token from the local client-credentials endpoint, pages of the

@@ -6,7 +6,7 @@ import type { HttpEvent } from '../shared/http/types';
 import { pageLinks, publicBaseUrl } from '../shared/oneroster/links';
 import { getOneRosterOrg, getOneRosterUser, listOneRosterOrgs, listOneRosterUsers, type CollectionResult, type ServedReach } from '../shared/oneroster/rostering';
 
-/** The OneRoster 1.2 read endpoints (SPEC §8, docs/oneroster.md): what the token reaches, with absolute links. */
+/** The OneRoster 1.2 read endpoints (docs/oneroster.md): what the token reaches, with absolute links. */
 const served = (event: HttpEvent) => {
   const caller = callerOf(event);
   const reach: ServedReach = { schools: caller?.schools, districts: caller?.districts };

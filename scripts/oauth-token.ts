@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { ONEROSTER_CORE_SCOPE, ONEROSTER_SCOPE } from '../shared/http/routes';
 import { mintDevToken } from './dev-auth';
 
-/** The OneRoster 1.2 rostering scopes (SPEC §8) a development client may ask for: the route table's. */
+/** The OneRoster 1.2 rostering scopes (docs/oneroster.md) a development client may ask for: the route table's. */
 const ONEROSTER_SCOPES = [ONEROSTER_CORE_SCOPE, ONEROSTER_SCOPE];
 const LIFETIME_SECONDS = 3600;
 

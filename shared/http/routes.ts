@@ -57,7 +57,7 @@ export const READ_SCOPE = 'roster/read';
 export const WRITE_SCOPE = 'roster/write';
 export const ERASE_SCOPE = 'roster/erase';
 export const ADMIN_SCOPE = 'roster/admin';
-/** SPEC §8: the OneRoster read endpoints take OneRoster 1.2's own scopes, either of these two. */
+/** The OneRoster read endpoints take OneRoster 1.2's own scopes, either of these two (docs/oneroster.md#who-sees-what). */
 export const ONEROSTER_CORE_SCOPE = 'https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly';
 export const ONEROSTER_SCOPE = 'https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly';
 type Scope = typeof READ_SCOPE | typeof WRITE_SCOPE | typeof ERASE_SCOPE | typeof ADMIN_SCOPE | typeof ONEROSTER_CORE_SCOPE | typeof ONEROSTER_SCOPE;
@@ -119,7 +119,7 @@ export interface Route {
   errors?: Partial<Record<404 | 409 | 410 | 412 | 422, string>>;
 }
 
-/** What every OneRoster route shares (SPEC §8, docs/oneroster.md). */
+/** What every OneRoster route shares (docs/oneroster.md). */
 const ONEROSTER_ROUTE = {
   function: 'oneroster',
   scope: ONEROSTER_CORE_SCOPE,

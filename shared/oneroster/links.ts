@@ -1,6 +1,6 @@
 import type { HttpEvent } from '../http/types';
 
-/** Where the OneRoster 1.2 rostering service lives on this API (SPEC §8). */
+/** Where the OneRoster 1.2 rostering service lives on this API (docs/oneroster.md#the-read-endpoints). */
 const ONEROSTER_BASE_PATH = '/ims/oneroster/rostering/v1p2';
 
 const HOST = /^(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;

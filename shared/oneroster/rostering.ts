@@ -33,7 +33,7 @@ export interface CollectionResult<T> {
 const KIND_ROLES: Record<Exclude<UserKind, 'users'>, readonly Role[]> = { students: ['student'], teachers: ['teacher', 'guestLecturer'] };
 
 /**
- * §2.1's roles as OneRoster 1.2 names them (SPEC §8): `guestLecturer` is a teacher, and 1.1's
+ * The service's roles (docs/data-model.md) as OneRoster 1.2 names them (docs/oneroster.md): `guestLecturer` is a teacher, and 1.1's
  * `administrator`, which 1.2 split in two, is the administrator of the school the membership names.
  */
 const ONEROSTER_ROLE: Partial<Record<Role, string>> = { guestLecturer: 'teacher', administrator: 'siteAdministrator' };

@@ -6,7 +6,7 @@ import * as z from 'zod';
  * schemas (tests/fixtures/oneroster-v1p2-schemas.json), these say what this service fills in.
  */
 
-/** A record's sourcedId: its own id (SPEC §8), so a UUID; anything else is a 400 `invaliddata`. */
+/** A record's sourcedId: its own id (docs/oneroster.md), so a UUID; anything else is a 400 `invaliddata`. */
 export const OneRosterPath = z.object({ sourcedId: z.guid({ message: 'must be a UUID (a sourcedId this service gave)' }) });
 
 const parameter = (description: string) => z.string().describe(description).optional();

@@ -20,7 +20,7 @@ const ofType = (template: Template, type: string) => Object.entries(template.Res
 const functionIds = (template: Template) => ofType(template, 'AWS::Lambda::Function').map(([id]) => id);
 
 /** docs/api.md#routes: each route and the function that serves it. */
-const SPEC_ROUTES: Record<string, string> = {
+const API_ROUTES: Record<string, string> = {
   'POST /users': 'CreateDashuserLambdaFunction',
   'POST /schools': 'CreateDashschoolLambdaFunction',
   'PUT /schools/{schoolId}/users/{userId}': 'LinkLambdaFunction',
@@ -80,17 +80,17 @@ const DATABASE_TYPES = [
 describe.each(['create', 'existing'] as const)('the packaged stack (databaseMode=%s)', (mode) => {
   const template = () => templates[mode];
 
-  it('routes every SPEC §4 route, and only those, to its function', () => {
+  it('routes every route of the API (docs/api.md), and only those, to its function', () => {
     const integrations = Object.fromEntries(ofType(template(), 'AWS::ApiGatewayV2::Integration').map(([id, resource]) => [id, JSON.stringify(resource.Properties.IntegrationUri)]));
     const routed = Object.fromEntries(
       ofType(template(), 'AWS::ApiGatewayV2::Route').map(([, route]) => {
         const integrationId = route.Properties.Target['Fn::Join'][1][1].Ref as string;
-        const fn = Object.keys(SPEC_ROUTES).map((key) => SPEC_ROUTES[key]).find((id) => integrations[integrationId]?.includes(`"${id}"`));
+        const fn = Object.keys(API_ROUTES).map((key) => API_ROUTES[key]).find((id) => integrations[integrationId]?.includes(`"${id}"`));
         return [route.Properties.RouteKey, fn];
       }),
     );
 
-    expect(routed).toEqual(SPEC_ROUTES);
+    expect(routed).toEqual(API_ROUTES);
   });
 
   it('runs every function but the webhook sender and the roster puller in the private subnets, in the security group the database admits', () => {

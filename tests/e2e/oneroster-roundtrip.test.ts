@@ -11,7 +11,7 @@ import { startOffline, type OfflineServer } from '../../scripts/offline-server';
 import { startFakeSecretsManager, type FakeSecretsManager } from '../support/secrets-manager';
 
 /**
- * The round trip of SPEC §8: one deployment's OneRoster endpoints, served by serverless-offline over the
+ * The OneRoster round trip (docs/oneroster.md#the-round-trip): one deployment's OneRoster endpoints, served by serverless-offline over the
  * worker's database, are the roster source of a district in a second database, synced by `npm run sync`
  * as a scheduled run would (the REST pull in-process, its credentials from a Secrets Manager stand-in, its
  * token from the local client-credentials endpoint). The second database ends with the same users,

@@ -4,18 +4,13 @@ import { handler as link } from '../../functions/link';
 import { handler as list } from '../../functions/list';
 import { closeConnections } from '../../shared/db/sequelize';
 import { resetDatabase, withClient } from '../support/db';
-import { invoke } from '../support/events';
+import { invoke, countBy } from '../support/events';
 import { apiSchool, apiUser, linkRows } from '../support/fixtures';
 
 const patchUser = (userId: string, body: unknown, headers: Record<string, string> = {}) =>
   invoke(change, { route: 'PATCH /users/{userId}', pathParameters: { userId }, body, headers });
 const deleteUser = (userId: string) => invoke(change, { route: 'DELETE /users/{userId}', pathParameters: { userId } });
 const getUser = (userId: string) => invoke(list, { route: 'GET /users/{userId}', pathParameters: { userId } });
-const countBy = (statuses: number[]) => {
-  const counts: Record<number, number> = {};
-  for (const status of statuses) counts[status] = (counts[status] ?? 0) + 1;
-  return counts;
-};
 
 beforeEach(resetDatabase);
 afterAll(closeConnections);

@@ -4,16 +4,11 @@ import { handler as link } from '../../functions/link';
 import { handler as list } from '../../functions/list';
 import { closeConnections } from '../../shared/db/sequelize';
 import { resetDatabase, withClient } from '../support/db';
-import { invoke } from '../support/events';
+import { invoke, countBy } from '../support/events';
 import { apiSchool, apiUser, linkRows } from '../support/fixtures';
 
 const put = (schoolId: string, userId: string, role?: string) =>
   invoke(link, { route: 'PUT /schools/{schoolId}/users/{userId}', pathParameters: { schoolId, userId }, body: role ? { role } : undefined });
-const countBy = (statuses: number[]) => {
-  const counts: Record<number, number> = {};
-  for (const status of statuses) counts[status] = (counts[status] ?? 0) + 1;
-  return counts;
-};
 
 beforeEach(resetDatabase);
 afterAll(closeConnections);

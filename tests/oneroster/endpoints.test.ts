@@ -29,7 +29,7 @@ function schemaErrors(reply: HttpReply, fields: string[] | undefined): unknown[]
   const name = reply.status >= 400 ? 'imsx_StatusInfoDType' : SCHEMA_OF[Object.keys(reply.body)[0] as keyof typeof SCHEMA_OF];
   const validate = oneRosterValidator(ajv, name);
   if (validate(reply.body)) return [];
-  // SPEC §8: a `tobedeleted` user has lost their memberships and may carry `roles: []`, which the schema's
+  // docs/oneroster.md: a `tobedeleted` user has lost their memberships and may carry `roles: []`, which the schema's
   // minItems 1 refuses; that, and only that, is allowed.
   return (validate.errors ?? []).filter((error) => {
     if (fields && error.keyword === 'required' && !fields.includes(error.params.missingProperty)) return false;
@@ -109,7 +109,7 @@ describe('GET /users', () => {
       email: 'dewey@springfield.example',
       roles: [role('teacher', w.school1), role('teacher', w.school2)].sort((a, b) => a.org.sourcedId.localeCompare(b.org.sourcedId)),
     });
-    // §2.1's administrator is OneRoster 1.2's siteAdministrator; the district-level role of the roster was not a school's.
+    // The service's administrator is OneRoster 1.2's siteAdministrator; the district-level role of the roster was not a school's.
     expect(reply.body.users.find((u: { sourcedId: string }) => u.sourcedId === w.users['u-4']).roles).toEqual([role('siteAdministrator', w.school1)]);
   });
 

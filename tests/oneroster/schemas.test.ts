@@ -38,7 +38,7 @@ describe('the 1EdTech OneRoster 1.2 schema fixture', () => {
     expect(fixture.$comment).toMatch(/commit [0-9a-f]{40}/);
   });
 
-  it('holds the envelopes the §8 endpoints answer with and everything they reference', () => {
+  it('holds the envelopes the OneRoster endpoints answer with and everything they reference', () => {
     expect(ONEROSTER_SCHEMA_NAMES.sort()).toEqual(
       [
         'CredentialDType', 'imsx_CodeMinorDType', 'imsx_CodeMinorFieldDType', 'imsx_StatusInfoDType', 'MetadataDType',

@@ -169,13 +169,13 @@ const snapshot = () =>
     schools: (await c.query(`SELECT "schoolId" FROM schools ORDER BY 1`)).rows.map((r) => r.schoolId as string),
   }));
 
-/** The SPEC's invariants, checked in SQL: none of these queries may return a row. */
+/** The data model's invariants (docs/data-model.md), checked in SQL: none of these queries may return a row. */
 const BROKEN_INVARIANTS = {
   'duplicate (user, school) pair': `SELECT "userUserId", "schoolSchoolId" FROM user_schools GROUP BY 1, 2 HAVING count(*) > 1`,
   'link to a missing or deleted user': `SELECT l.* FROM user_schools l LEFT JOIN users u ON u."userId" = l."userUserId" WHERE u."userId" IS NULL OR u."deletedAt" IS NOT NULL`,
   'link to a missing or deleted school': `SELECT l.* FROM user_schools l LEFT JOIN schools s ON s."schoolId" = l."schoolSchoolId" WHERE s."schoolId" IS NULL OR s."deletedAt" IS NOT NULL`,
-  'user that breaks §2': `SELECT * FROM users WHERE "firstName" <> btrim("firstName") OR "firstName" = '' OR "email" NOT LIKE '%_@_%' OR length("firstName") > 100`,
-  'school that breaks §2': `SELECT * FROM schools WHERE "name" <> btrim("name") OR "name" = ''`,
+  'user that breaks the data model': `SELECT * FROM users WHERE "firstName" <> btrim("firstName") OR "firstName" = '' OR "email" NOT LIKE '%_@_%' OR length("firstName") > 100`,
+  'school that breaks the data model': `SELECT * FROM schools WHERE "name" <> btrim("name") OR "name" = ''`,
   'two live users with one email': `SELECT lower("email") FROM users WHERE "deletedAt" IS NULL AND "email" IS NOT NULL GROUP BY 1 HAVING count(*) > 1`,
 };
 

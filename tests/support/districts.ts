@@ -1,6 +1,6 @@
 import { withClient } from './db';
 
-/** Adds a district as an admin would (SPEC §5.1), returning its id. */
+/** Adds a district as an admin would (docs/districts.md), returning its id. */
 export async function createDistrict(name: string, fields: { maxDeleteRatio?: number; rosterSource?: string; syncSchedule?: string } = {}): Promise<string> {
   return withClient(async (c) =>
     (

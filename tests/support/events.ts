@@ -24,3 +24,10 @@ export async function invoke(handler: Invocable, input: HttpEventInput): Promise
     body: result.body ? JSON.parse(result.body) : undefined,
   };
 }
+
+/** How many replies had each status: `{ 200: 19, 412: 1 }`. */
+export function countBy(statuses: number[]): Record<number, number> {
+  const counts: Record<number, number> = {};
+  for (const status of statuses) counts[status] = (counts[status] ?? 0) + 1;
+  return counts;
+}

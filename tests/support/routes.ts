@@ -19,7 +19,7 @@ export interface Fixture {
 interface RouteCaseInput {
   /** Path parameters the route template names. */
   params: readonly (keyof Fixture)[];
-  /** The fixture id a OneRoster route's `{sourcedId}` names (SPEC §8: a record's sourcedId is its own id). */
+  /** The fixture id a OneRoster route's `{sourcedId}` names (docs/oneroster.md: a record's sourcedId is its own id). */
   sourcedId?: keyof Fixture;
   /** A request the route accepts, and the status it answers. */
   valid(fixture: Fixture): Omit<HttpEventInput, 'route'>;
